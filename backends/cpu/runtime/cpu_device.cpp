@@ -1,0 +1,392 @@
+// The CPU backend: runs kernels given through the CPU kernel ABI on oneTBB,
+// one task_arena per device, splitting a dispatch's workgroups across the
+// arena's threads.
+//
+// A device in memory space 0 works on host memory directly. With its own
+// ("discrete") memory space it keeps separate allocations and copies to and
+// from the host, which is how a platform profile models an accelerator before
+// the hardware exists; a timing model then stretches each dispatch and copy to
+// the modelled board's duration.
+//
+// Completions run on the worker that finished the work. When a completion
+// enqueues the next dispatch of the same device, that dispatch runs next on
+// the same worker without a round trip through the arena: a dependent chain
+// costs no thread hand-off.
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "peng/hal.h"
+
+namespace {
+
+uint64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+struct CpuDevice;
+
+struct CpuBuffer {
+  peng_hal_buffer_t base;
+  void* data;
+  uint64_t size;
+};
+
+struct CpuExecutable {
+  peng_hal_executable_t base;
+  peng_kernel_fn_t fn;
+};
+
+struct CpuQueue {
+  peng_hal_queue_t base;
+  CpuDevice* device;
+};
+
+// One unit of work for a worker: a dispatch or a copy.
+struct Work {
+  const peng_hal_dispatch_t* dispatch = nullptr;
+  peng_hal_copy_t copy{};
+  peng_hal_completion_t completion{};
+};
+
+struct CpuDevice {
+  peng_hal_device_t base;
+  std::string name;
+  std::string targets;  // comma-separated
+  peng_device_kind_t kind;
+  uint32_t memory_space;
+  uint32_t threads;
+  uint64_t memory_bytes;
+  double gflops, mem_gbps, launch_us, link_gbps, link_latency_us;
+  std::unique_ptr<tbb::task_arena> arena;
+  std::atomic<uint64_t> allocated{0};
+
+  std::mutex idle_mutex;
+  std::condition_variable idle_cv;
+  std::atomic<int64_t> outstanding{0};
+};
+
+// Keeps TBB's worker pool as large as all CPU devices' threads together: by
+// default it has one thread fewer than the machine, and our arenas have no
+// application thread joining them.
+struct WorkerPool {
+  std::mutex mutex;
+  size_t total = 0;
+  std::unique_ptr<tbb::global_control> control;
+
+  void Add(long delta) {
+    std::lock_guard<std::mutex> lock(mutex);
+    total += delta;
+    control.reset();
+    if (total > 0) {
+      size_t hw = std::max<size_t>(1, std::thread::hardware_concurrency());
+      control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                      std::max(total + 1, hw));
+    }
+  }
+};
+WorkerPool& Pool() {
+  static WorkerPool* pool = new WorkerPool();
+  return *pool;
+}
+
+// The device whose work this thread is running, and the next dispatch it
+// should run inline (see the header comment).
+thread_local CpuDevice* t_device = nullptr;
+thread_local Work* t_next = nullptr;
+
+void FinishOne(CpuDevice* dev) {
+  // Under the mutex: once a waiter sees zero it may destroy the device, so
+  // the count must not reach zero while this thread still uses `dev`.
+  std::lock_guard<std::mutex> lock(dev->idle_mutex);
+  if (dev->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) dev->idle_cv.notify_all();
+}
+
+void SleepUntil(uint64_t deadline_ns) {
+  uint64_t now = NowNs();
+  if (deadline_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
+}
+
+peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
+  uint64_t start = NowNs();
+  const peng_dispatch_state_t& state = d->state;
+  for (uint32_t i = 0; i < state.binding_count; ++i) {
+    d->binding_slots[i] = reinterpret_cast<CpuBuffer*>(d->buffers[i])->data;
+  }
+  auto fn = reinterpret_cast<const CpuExecutable*>(d->executable)->fn;
+  uint64_t nx = state.workgroup_count[0], ny = state.workgroup_count[1],
+           nz = state.workgroup_count[2];
+  uint64_t total = nx * ny * nz;
+  std::atomic<int> failed{0};
+  auto run_one = [&](uint64_t flat) {
+    peng_workgroup_state_t wg{};
+    wg.workgroup_id[0] = uint32_t(flat % nx);
+    wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
+    wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
+    int idx = tbb::this_task_arena::current_thread_index();
+    wg.thread_index = idx < 0 ? 0 : uint32_t(idx);
+    if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
+  };
+  if (total == 1) {
+    run_one(0);
+  } else if (total > 1) {
+    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, total),
+                      [&](const tbb::blocked_range<uint64_t>& r) {
+                        for (uint64_t i = r.begin(); i != r.end(); ++i) run_one(i);
+                      });
+  }
+  if (dev->gflops > 0) {
+    double us = dev->launch_us + d->flops / (dev->gflops * 1e3);
+    if (dev->mem_gbps > 0) us = std::max(us, dev->launch_us + d->bytes / (dev->mem_gbps * 1e3));
+    SleepUntil(start + uint64_t(us * 1e3));
+  }
+  if (d->timestamps) {
+    d->timestamps[0] = start;
+    d->timestamps[1] = NowNs();
+  }
+  return failed.load() ? PENG_ERROR_KERNEL_FAILED : PENG_OK;
+}
+
+peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
+  uint64_t start = NowNs();
+  const char* src = c.src_buffer ? static_cast<const char*>(
+                                       reinterpret_cast<CpuBuffer*>(c.src_buffer)->data)
+                                 : static_cast<const char*>(c.src_host);
+  char* dst = c.dst_buffer ? static_cast<char*>(reinterpret_cast<CpuBuffer*>(c.dst_buffer)->data)
+                           : static_cast<char*>(c.dst_host);
+  std::memcpy(dst + c.dst_offset, src + c.src_offset, c.size);
+  if (dev->link_gbps > 0) {
+    SleepUntil(start + uint64_t((dev->link_latency_us + c.size / (dev->link_gbps * 1e3)) * 1e3));
+  }
+  return PENG_OK;
+}
+
+void RunWork(CpuDevice* dev, Work* work) {
+  CpuDevice* saved_device = t_device;
+  Work* saved_next = t_next;
+  t_device = dev;
+  while (work) {
+    t_next = nullptr;
+    peng_status_t st = work->dispatch ? RunDispatch(dev, work->dispatch) : RunCopy(dev, work->copy);
+    peng_hal_completion_t completion = work->completion;
+    delete work;
+    completion.fn(completion.user_data, st);
+    FinishOne(dev);
+    work = t_next;  // a dispatch the completion enqueued for this device
+  }
+  t_device = saved_device;
+  t_next = saved_next;
+}
+
+peng_status_t Submit(CpuDevice* dev, Work* work) {
+  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
+  if (t_device == dev && !t_next) {
+    t_next = work;
+    return PENG_OK;
+  }
+  dev->arena->enqueue([dev, work] { RunWork(dev, work); });
+  return PENG_OK;
+}
+
+// ------------------------------------------------------------------ vtables
+
+void BufferDestroy(peng_hal_buffer_t* b) {
+  auto* buf = reinterpret_cast<CpuBuffer*>(b);
+  std::free(buf->data);
+  delete buf;
+}
+peng_status_t BufferMap(peng_hal_buffer_t* b, void** out) {
+  *out = reinterpret_cast<CpuBuffer*>(b)->data;
+  return PENG_OK;
+}
+const peng_hal_buffer_vtable_t kBufferVtable = {
+    /*.destroy = */ BufferDestroy,
+    /*.map = */ BufferMap,
+};
+
+void ExecutableDestroy(peng_hal_executable_t* e) { delete reinterpret_cast<CpuExecutable*>(e); }
+const peng_hal_executable_vtable_t kExecutableVtable = {
+    /*.destroy = */ ExecutableDestroy,
+};
+
+void QueueDestroy(peng_hal_queue_t* q) { delete reinterpret_cast<CpuQueue*>(q); }
+peng_status_t QueueEnqueueCopy(peng_hal_queue_t* q, const peng_hal_copy_t* copy,
+                               peng_hal_completion_t completion) {
+  if (!copy || !completion.fn) return PENG_ERROR_INVALID_ARGUMENT;
+  if ((!copy->src_buffer == !copy->src_host) || (!copy->dst_buffer == !copy->dst_host)) {
+    return PENG_ERROR_INVALID_ARGUMENT;
+  }
+  auto* work = new Work();
+  work->copy = *copy;
+  work->completion = completion;
+  return Submit(reinterpret_cast<CpuQueue*>(q)->device, work);
+}
+peng_status_t QueueEnqueueDispatch(peng_hal_queue_t* q, const peng_hal_dispatch_t* dispatch,
+                                   peng_hal_completion_t completion) {
+  if (!dispatch || !dispatch->executable || !completion.fn) return PENG_ERROR_INVALID_ARGUMENT;
+  auto* work = new Work();
+  work->dispatch = dispatch;
+  work->completion = completion;
+  return Submit(reinterpret_cast<CpuQueue*>(q)->device, work);
+}
+peng_status_t QueueWaitIdle(peng_hal_queue_t* q, uint64_t timeout_ns) {
+  CpuDevice* dev = reinterpret_cast<CpuQueue*>(q)->device;
+  // Waiting from one of the device's own workers would wait for itself.
+  if (t_device == dev) return PENG_ERROR_INVALID_ARGUMENT;
+  std::unique_lock<std::mutex> lock(dev->idle_mutex);
+  auto idle = [&] { return dev->outstanding.load(std::memory_order_acquire) == 0; };
+  if (timeout_ns == PENG_WAIT_FOREVER) {
+    dev->idle_cv.wait(lock, idle);
+    return PENG_OK;
+  }
+  return dev->idle_cv.wait_for(lock, std::chrono::nanoseconds(timeout_ns), idle)
+             ? PENG_OK
+             : PENG_ERROR_TIMEOUT;
+}
+const peng_hal_queue_vtable_t kQueueVtable = {
+    /*.destroy = */ QueueDestroy,
+    /*.enqueue_copy = */ QueueEnqueueCopy,
+    /*.enqueue_dispatch = */ QueueEnqueueDispatch,
+    /*.wait_idle = */ QueueWaitIdle,
+};
+
+void DeviceDestroy(peng_hal_device_t* d) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  long threads = long(dev->threads);
+  delete dev;
+  Pool().Add(-threads);
+}
+
+peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  std::memset(out, 0, sizeof(*out));
+  std::snprintf(out->name, sizeof(out->name), "%s", dev->name.c_str());
+  std::snprintf(out->backend, sizeof(out->backend), "cpu");
+  std::snprintf(out->target, sizeof(out->target), "%s", dev->targets.c_str());
+  out->kind = dev->kind;
+  out->memory_space = dev->memory_space;
+  out->memory_bytes = dev->memory_bytes;
+  out->compute_units = dev->threads;
+  out->max_workgroups = UINT32_MAX;
+  out->peak_gflops = dev->gflops;
+#if defined(__AVX512F__)
+  out->vector_bits = 512;
+#elif defined(__AVX__)
+  out->vector_bits = 256;
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+  out->vector_bits = 128;
+#endif
+  return PENG_OK;
+}
+
+peng_status_t DeviceSupports(peng_hal_device_t* d, const peng_hal_kernel_spec_t* k, int* out) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  *out = 0;
+  if (!k || !k->target || !k->fn) return PENG_OK;  // compiled ELF code comes with the compiler
+  size_t start = 0;
+  const std::string& t = dev->targets;
+  while (start <= t.size()) {
+    size_t end = t.find(',', start);
+    if (end == std::string::npos) end = t.size();
+    if (t.compare(start, end - start, k->target) == 0 && std::strlen(k->target) == end - start) {
+      *out = 1;
+      return PENG_OK;
+    }
+    start = end + 1;
+  }
+  return PENG_OK;
+}
+
+peng_status_t DeviceAllocate(peng_hal_device_t* d, uint64_t size, peng_hal_buffer_t** out) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  if (dev->memory_bytes) {
+    uint64_t used = dev->allocated.fetch_add(size) + size;
+    if (used > dev->memory_bytes) {
+      dev->allocated.fetch_sub(size);
+      return PENG_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  // 64-byte aligned: vector loads and cache lines.
+  size_t rounded = (std::max<uint64_t>(size, 1) + 63) & ~uint64_t(63);
+  void* data = std::aligned_alloc(64, rounded);
+  if (!data) return PENG_ERROR_OUT_OF_MEMORY;
+  *out = &(new CpuBuffer{{{&kBufferVtable}}, data, size})->base;
+  return PENG_OK;
+}
+
+peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_kernel_spec_t* k,
+                                   peng_hal_executable_t** out) {
+  int supported = 0;
+  DeviceSupports(d, k, &supported);
+  if (!supported) return PENG_ERROR_UNSUPPORTED;
+  *out = &(new CpuExecutable{{{&kExecutableVtable}}, k->fn})->base;
+  return PENG_OK;
+}
+
+peng_status_t DeviceCreateQueue(peng_hal_device_t* d, peng_hal_queue_t** out) {
+  *out = &(new CpuQueue{{{&kQueueVtable}}, reinterpret_cast<CpuDevice*>(d)})->base;
+  return PENG_OK;
+}
+
+const peng_hal_device_vtable_t kDeviceVtable = {
+    /*.destroy = */ DeviceDestroy,
+    /*.query_info = */ DeviceQueryInfo,
+    /*.supports = */ DeviceSupports,
+    /*.allocate = */ DeviceAllocate,
+    /*.load_executable = */ DeviceLoadExecutable,
+    /*.create_queue = */ DeviceCreateQueue,
+    /*.check_health = */ nullptr,  // (optional) a CPU is never lost
+};
+
+peng_status_t Enumerate(uint32_t* out_count) {
+  *out_count = 1;
+  return PENG_OK;
+}
+
+peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p,
+                           peng_hal_device_t** out) {
+  if (!p || !out) return PENG_ERROR_INVALID_ARGUMENT;
+  auto dev = std::make_unique<CpuDevice>();
+  dev->base.resource.vtable = &kDeviceVtable;
+  dev->name = p->name ? p->name : "cpu";
+  dev->targets = p->targets ? p->targets : "host";
+  dev->kind = p->kind;
+  dev->memory_space = p->memory_space;
+  uint32_t hw = std::max(1u, std::thread::hardware_concurrency());
+  dev->threads = p->threads ? p->threads : hw;
+  dev->memory_bytes = p->memory_bytes;
+  dev->gflops = p->model_gflops;
+  dev->mem_gbps = p->model_mem_gbps;
+  dev->launch_us = p->model_launch_us;
+  dev->link_gbps = p->memory_space != 0 ? p->link_gbps : 0;
+  dev->link_latency_us = p->memory_space != 0 ? p->link_latency_us : 0;
+  Pool().Add(long(dev->threads));
+  // No slot reserved for application threads: only TBB workers serve it.
+  dev->arena = std::make_unique<tbb::task_arena>(int(dev->threads), 0);
+  *out = &dev.release()->base;
+  return PENG_OK;
+}
+
+const peng_hal_factory_t kFactory = {
+    /*.abi_version = */ PENG_HAL_ABI_VERSION,
+    /*.name = */ "cpu",
+    /*.enumerate = */ Enumerate,
+    /*.create_device = */ CreateDevice,
+};
+
+}  // namespace
+
+extern "C" const peng_hal_factory_t* peng_backend_cpu_factory(void) { return &kFactory; }

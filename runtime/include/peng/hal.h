@@ -1,0 +1,184 @@
+/* peng/hal.h — the device interface. A backend (built in, or a vendor plugin)
+ * implements four small C vtables: device, buffer, executable and queue.
+ * `destroy` is the first slot of each; slots marked (optional) may be NULL and
+ * the runtime then uses a shared default or reports PENG_ERROR_UNIMPLEMENTED.
+ *
+ * Every HAL object starts with a peng_hal_resource_t whose first member is its
+ * vtable pointer. The runtime owns each object it got from a backend and calls
+ * destroy exactly once, after the last operation on it has completed.
+ *
+ * A backend exposes itself with a factory:
+ *
+ *   static const peng_hal_factory_t kFactory = {
+ *       .abi_version = PENG_HAL_ABI_VERSION,
+ *       .name = "mynpu",
+ *       .enumerate = mynpu_enumerate,     // how many devices are there?
+ *       .create_device = mynpu_create,    // open device i
+ *   };
+ *   // In a plugin .so found through PENG_PLUGIN_PATH:
+ *   PENG_HAL_EXPORT const peng_hal_factory_t* peng_hal_plugin_register(void) {
+ *     return &kFactory;
+ *   }
+ *
+ * backends/null is the skeleton to copy.
+ *
+ * Completions: enqueue_* calls return at once; when the operation finishes the
+ * backend calls completion.fn(completion.user_data, status) exactly once, from
+ * any thread (a worker, a driver interrupt thread). A backend must not call it
+ * from inside the enqueue call that fails: a failing enqueue returns the error
+ * and never calls the completion.
+ */
+#ifndef PENG_HAL_H_
+#define PENG_HAL_H_
+
+#include "peng/peng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PENG_HAL_ABI_VERSION 1
+#define PENG_HAL_EXPORT PENG_API
+#define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
+
+typedef struct peng_hal_resource {
+  const void* vtable; /* points at a vtable whose first slot is destroy */
+} peng_hal_resource_t;
+
+typedef struct peng_hal_device peng_hal_device_t;
+typedef struct peng_hal_buffer peng_hal_buffer_t;
+typedef struct peng_hal_executable peng_hal_executable_t;
+typedef struct peng_hal_queue peng_hal_queue_t;
+
+typedef struct peng_hal_completion {
+  void (*fn)(void* user_data, peng_status_t status);
+  void* user_data;
+} peng_hal_completion_t;
+
+/* What a kernel variant needs from a device: its target and its code. */
+typedef struct peng_hal_kernel_spec {
+  const char* name;
+  const char* target;       /* "host", "rvv", "opencl", ... */
+  /* Native code for CPU-style targets: a peng_kernel_fn_t. */
+  peng_kernel_fn_t fn;
+  /* Target-specific binary or source (an ELF image, OpenCL C, ...). */
+  const void* code;
+  uint64_t code_size;
+} peng_hal_kernel_spec_t;
+
+/* One kernel launch. Buffers are device buffers already valid in the
+ * device's memory space. The record and all it points to stay valid until the
+ * completion is called, so a backend may keep pointers instead of copying. */
+typedef struct peng_hal_dispatch {
+  peng_hal_executable_t* executable;
+  peng_dispatch_state_t state;       /* state.bindings == binding_slots */
+  peng_hal_buffer_t* const* buffers; /* state.binding_count of them */
+  void** binding_slots;              /* the device writes each buffer's device address here */
+  uint64_t* timestamps;              /* [start, end] in CLOCK_MONOTONIC ns; a device that
+                                        measures writes them, others leave 0 */
+  /* Work the timing model charges for this launch (see peng_device_info_t). */
+  double flops;
+  double bytes;
+} peng_hal_dispatch_t;
+
+/* A copy between a device buffer and host memory or between two buffers of
+ * this device. Exactly one of src_buffer/src_host and of dst_buffer/dst_host
+ * is set. */
+typedef struct peng_hal_copy {
+  peng_hal_buffer_t* src_buffer;
+  const void* src_host;
+  uint64_t src_offset;
+  peng_hal_buffer_t* dst_buffer;
+  void* dst_host;
+  uint64_t dst_offset;
+  uint64_t size;
+} peng_hal_copy_t;
+
+typedef struct peng_hal_device_vtable {
+  void (*destroy)(peng_hal_device_t* device);
+  peng_status_t (*query_info)(peng_hal_device_t* device, peng_device_info_t* out_info);
+  /* Whether the device can run this kernel variant; *out_supported = 0 or 1. */
+  peng_status_t (*supports)(peng_hal_device_t* device, const peng_hal_kernel_spec_t* kernel,
+                            int* out_supported);
+  peng_status_t (*allocate)(peng_hal_device_t* device, uint64_t size,
+                            peng_hal_buffer_t** out_buffer);
+  peng_status_t (*load_executable)(peng_hal_device_t* device, const peng_hal_kernel_spec_t* kernel,
+                                   peng_hal_executable_t** out_executable);
+  peng_status_t (*create_queue)(peng_hal_device_t* device, peng_hal_queue_t** out_queue);
+  /* PENG_OK while healthy; PENG_ERROR_DEVICE_LOST once lost, for good. */
+  peng_status_t (*check_health)(peng_hal_device_t* device);
+} peng_hal_device_vtable_t;
+
+typedef struct peng_hal_buffer_vtable {
+  void (*destroy)(peng_hal_buffer_t* buffer);
+  /* (optional) A host pointer to the contents, if the memory is host visible.
+   * Devices in memory space 0 must implement it. */
+  peng_status_t (*map)(peng_hal_buffer_t* buffer, void** out_host_ptr);
+} peng_hal_buffer_vtable_t;
+
+typedef struct peng_hal_executable_vtable {
+  void (*destroy)(peng_hal_executable_t* executable);
+} peng_hal_executable_vtable_t;
+
+typedef struct peng_hal_queue_vtable {
+  void (*destroy)(peng_hal_queue_t* queue);
+  peng_status_t (*enqueue_copy)(peng_hal_queue_t* queue, const peng_hal_copy_t* copy,
+                                peng_hal_completion_t completion);
+  peng_status_t (*enqueue_dispatch)(peng_hal_queue_t* queue, const peng_hal_dispatch_t* dispatch,
+                                    peng_hal_completion_t completion);
+  /* Waits until every operation enqueued so far has completed. */
+  peng_status_t (*wait_idle)(peng_hal_queue_t* queue, uint64_t timeout_ns);
+} peng_hal_queue_vtable_t;
+
+struct peng_hal_device {
+  peng_hal_resource_t resource;
+};
+struct peng_hal_buffer {
+  peng_hal_resource_t resource;
+};
+struct peng_hal_executable {
+  peng_hal_resource_t resource;
+};
+struct peng_hal_queue {
+  peng_hal_resource_t resource;
+};
+
+/* Settings for one device instance, from a platform profile or defaults.
+ * Keys are the profile's; backends ignore what they do not know. */
+typedef struct peng_hal_device_params {
+  const char* name;          /* "cpu0", "npu0": unique device name to report */
+  peng_device_kind_t kind;
+  uint32_t memory_space;     /* assigned by the runtime: 0 = host, else own */
+  uint32_t threads;          /* 0 = default */
+  uint64_t memory_bytes;     /* 0 = default */
+  /* Timing model: when gflops > 0 a dispatch takes at least
+   * launch_us + flops / gflops (and bytes / mem_gbps), as on the modelled board. */
+  double model_gflops;
+  double model_mem_gbps;
+  double model_launch_us;
+  /* Link to host memory, for discrete memory spaces (bandwidth in GB/s). */
+  double link_gbps;
+  double link_latency_us;
+  /* Comma-separated kernel targets the device accepts; NULL: the backend's own. */
+  const char* targets;
+} peng_hal_device_params_t;
+
+typedef struct peng_hal_factory {
+  uint32_t abi_version;      /* PENG_HAL_ABI_VERSION */
+  const char* name;
+  /* Number of devices this backend can open on this machine. */
+  peng_status_t (*enumerate)(uint32_t* out_count);
+  peng_status_t (*create_device)(uint32_t index, const peng_hal_device_params_t* params,
+                                 peng_hal_device_t** out_device);
+} peng_hal_factory_t;
+
+typedef const peng_hal_factory_t* (*peng_hal_plugin_register_fn_t)(void);
+
+/* Calls through the vtables, for backends and the runtime alike. */
+#define PENG_HAL_VTABLE(object, type) ((const type*)((const peng_hal_resource_t*)(object))->vtable)
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* PENG_HAL_H_ */

@@ -1,0 +1,89 @@
+// Module and Kernel. A kernel has a signature (argument dtypes, shapes,
+// access modes), a grid rule, a cost rule, and code variants per target. At
+// creation each device is asked which variant it supports, and loads it once;
+// the scheduler then reads the result without locks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/handle_table.h"
+#include "base/ref_count.h"
+#include "base/status.h"
+#include "peng/hal.h"
+
+namespace peng {
+
+class Runtime;
+class Device;
+
+struct KernelVariant {
+  std::string target;
+  peng_kernel_fn_t fn = nullptr;
+  std::vector<uint8_t> code;
+};
+
+class Kernel : public RefCounted<Kernel> {
+ public:
+  Kernel(Runtime* runtime, std::string name);
+  ~Kernel();
+
+  const std::string& name() const { return name_; }
+  const std::vector<peng_arg_desc_t>& args() const { return args_; }
+  uint32_t constant_count() const { return constant_count_; }
+  const peng_grid_dim_t* grid() const { return grid_; }
+  peng_cost_fn_t cost_fn() const { return cost_; }
+  Runtime* runtime() const { return runtime_; }
+
+  // Devices (by index) that have code for this kernel.
+  uint64_t supported_mask() const { return supported_mask_; }
+  bool SupportedOn(uint32_t device) const { return (supported_mask_ >> device) & 1; }
+  peng_hal_executable_t* executable(uint32_t device) const { return executables_[device]; }
+
+  // Set up by Module::Create.
+  Status Init(const peng_native_kernel_def_t& def);
+  Status AddVariant(const peng_native_kernel_def_t& def);
+  Status LoadOnDevices();
+
+ private:
+  Ref<Runtime> runtime_ref_;
+  Runtime* runtime_;
+  std::string name_;
+  std::vector<peng_arg_desc_t> args_;
+  uint32_t constant_count_ = 0;
+  peng_grid_dim_t grid_[3] = {};
+  peng_cost_fn_t cost_ = nullptr;
+  std::vector<KernelVariant> variants_;
+  uint64_t supported_mask_ = 0;
+  std::vector<peng_hal_executable_t*> executables_;  // per device index
+};
+
+class Module : public RefCounted<Module> {
+ public:
+  static Result<Ref<Module>> CreateNative(Runtime* runtime, std::string name,
+                                          const peng_native_kernel_def_t* defs, uint32_t count);
+  const std::string& name() const { return name_; }
+  const std::vector<Ref<Kernel>>& kernels() const { return kernels_; }
+  // Kernel handles, registered so they can be invalidated with the module.
+  std::vector<uint64_t>& kernel_handles() { return kernel_handles_; }
+  Kernel* Find(const std::string& name) const;
+  Runtime* runtime() const { return runtime_.get(); }
+
+ private:
+  Ref<Runtime> runtime_;
+  std::string name_;
+  std::vector<Ref<Kernel>> kernels_;
+  std::vector<uint64_t> kernel_handles_;
+};
+
+template <>
+struct HandleTraits<Kernel> {
+  static constexpr HandleType kType = HandleType::kKernel;
+};
+template <>
+struct HandleTraits<Module> {
+  static constexpr HandleType kType = HandleType::kModule;
+};
+
+}  // namespace peng

@@ -1,0 +1,306 @@
+#include "runtime.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <toml++/toml.h>
+
+#include "hal/builtin.h"
+#include "sched/perf_model.h"
+#include "sched/scheduler.h"
+#include "trace/trace.h"
+
+namespace peng {
+
+namespace {
+
+std::string EnvOr(const char* value, const char* env) {
+  if (value) return value;
+  const char* e = std::getenv(env);
+  return e ? e : "";
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) parts.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+RuntimeOptions RuntimeOptions::FromC(const peng_runtime_options_t* c) {
+  RuntimeOptions o;
+  peng_runtime_options_t defaults;
+  peng_runtime_options_init(&defaults);
+  if (!c) c = &defaults;
+  o.policy = c->policy;
+  o.platform_path = EnvOr(c->platform_path, "PENG_PLATFORM");
+  o.plugin_path = EnvOr(c->plugin_path, "PENG_PLUGIN_PATH");
+  o.perf_model_path = EnvOr(c->perf_model_path, "PENG_PERF_MODEL");
+  o.cpu_threads = c->cpu_threads;
+  o.enable_trace = c->enable_trace != 0;
+  o.enable_null_device = c->enable_null_device != 0;
+  return o;
+}
+
+Result<Ref<Runtime>> Runtime::Create(const RuntimeOptions& options) {
+  if (options.policy < PENG_POLICY_EAGER || options.policy > PENG_POLICY_COST_MODEL) {
+    return Error(PENG_ERROR_INVALID_ARGUMENT, "unknown scheduling policy ", int(options.policy));
+  }
+  Ref<Runtime> rt = Ref<Runtime>::Adopt(new Runtime());
+  rt->options_ = options;
+  rt->factories_ = {peng_backend_cpu_factory(), peng_backend_null_factory()};
+  PENG_RETURN_IF_ERROR(rt->LoadPlugins(options.plugin_path));
+  PENG_RETURN_IF_ERROR(rt->CreateDevices());
+  if (rt->devices_.empty()) return Error(PENG_ERROR_NOT_FOUND, "no devices were created");
+  if (rt->devices_.size() > 64) {
+    return Error(PENG_ERROR_INVALID_ARGUMENT, "at most 64 devices are supported, the platform has ",
+                 rt->devices_.size());
+  }
+  rt->perf_models_ = std::make_unique<PerfModels>();
+  if (!options.perf_model_path.empty()) {
+    PENG_RETURN_IF_ERROR(rt->perf_models_->Load(options.perf_model_path, rt->SpaceNames()));
+  }
+  if (options.enable_trace) {
+    std::vector<std::string> names;
+    for (auto& d : rt->devices_) names.push_back(d->name());
+    rt->tracer_ = std::make_unique<Tracer>(std::move(names));
+  }
+  rt->scheduler_ = std::make_unique<Scheduler>(rt.get(), options.policy);
+  return rt;
+}
+
+Runtime::~Runtime() {
+  scheduler_.reset();  // waits for runs
+  devices_.clear();    // before the plugins that implement them go away
+  for (void* h : plugin_handles_) dlclose(h);
+}
+
+void Runtime::Shutdown() {
+  if (scheduler_) scheduler_->WaitIdle(PENG_WAIT_FOREVER);
+  if (!options_.perf_model_path.empty()) {
+    Status st = SavePerfModels(options_.perf_model_path);
+    if (!st.ok()) Report(st);
+  }
+}
+
+std::vector<std::string> Runtime::SpaceNames() const {
+  std::vector<std::string> names;
+  for (Device* d : space_owners_) names.push_back(d ? d->name() : "host");
+  return names;
+}
+
+Status Runtime::SavePerfModels(const std::string& path) const {
+  return perf_models_->Save(path, SpaceNames());
+}
+
+Device* Runtime::FindDevice(const std::string& name) const {
+  for (const auto& d : devices_) {
+    if (name == d->name()) return d.get();
+  }
+  return nullptr;
+}
+
+void Runtime::OnDeviceLost(uint32_t device) {
+  if (device < devices_.size()) devices_[device]->MarkLost();
+}
+
+const peng_hal_factory_t* Runtime::FindFactory(const std::string& name) const {
+  for (const auto* f : factories_) {
+    if (name == f->name) return f;
+  }
+  return nullptr;
+}
+
+Status Runtime::LoadPlugins(const std::string& path) {
+  namespace fs = std::filesystem;
+  for (const std::string& entry : Split(path, ':')) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    if (fs::is_directory(entry, ec)) {
+      for (const auto& f : fs::directory_iterator(entry, ec)) {
+        if (f.path().extension() == ".so") files.push_back(f.path().string());
+      }
+      std::sort(files.begin(), files.end());
+    } else if (fs::exists(entry, ec)) {
+      files.push_back(entry);
+    } else {
+      return Error(PENG_ERROR_PLUGIN_LOAD, "plugin path entry '", entry, "' does not exist");
+    }
+    for (const std::string& file : files) {
+      void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!handle) {
+        const char* why = dlerror();
+        return Error(PENG_ERROR_PLUGIN_LOAD, "cannot load plugin '", file, "': ",
+                     why ? why : "unknown error");
+      }
+      plugin_handles_.push_back(handle);
+      auto reg = reinterpret_cast<peng_hal_plugin_register_fn_t>(
+          dlsym(handle, PENG_HAL_PLUGIN_SYMBOL));
+      if (!reg) {
+        return Error(PENG_ERROR_PLUGIN_LOAD, "plugin '", file, "' does not export ",
+                     PENG_HAL_PLUGIN_SYMBOL);
+      }
+      const peng_hal_factory_t* factory = reg();
+      if (!factory) return Error(PENG_ERROR_PLUGIN_LOAD, "plugin '", file, "' returned no factory");
+      if (factory->abi_version != PENG_HAL_ABI_VERSION) {
+        return Error(PENG_ERROR_PLUGIN_LOAD, "plugin '", file, "' was built for HAL ABI ",
+                     factory->abi_version, ", this runtime has ", PENG_HAL_ABI_VERSION);
+      }
+      if (!factory->name || !*factory->name || !factory->enumerate || !factory->create_device) {
+        return Error(PENG_ERROR_PLUGIN_LOAD, "plugin '", file,
+                     "' has an incomplete factory (name, enumerate and create_device are required)");
+      }
+      if (FindFactory(factory->name)) {
+        return Error(PENG_ERROR_PLUGIN_LOAD, "plugin '", file, "' registers backend '",
+                     factory->name, "', which already exists");
+      }
+      factories_.push_back(factory);
+    }
+  }
+  return OkStatus();
+}
+
+Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
+                          peng_hal_device_params_t params, uint32_t queue_depth) {
+  if (FindDevice(params.name)) {
+    return Error(PENG_ERROR_INVALID_ARGUMENT, "two devices are named '", params.name, "'");
+  }
+  if (params.memory_space == UINT32_MAX) params.memory_space = uint32_t(space_owners_.size());
+  peng_hal_device_t* hal = nullptr;
+  peng_status_t st = factory->create_device(index, &params, &hal);
+  if (st != PENG_OK || !hal) {
+    return Error(st == PENG_OK ? PENG_ERROR_INTERNAL : st, "backend '", factory->name,
+                 "' could not create device '", params.name, "': ", peng_status_string(st));
+  }
+  auto device = Device::Create(this, uint32_t(devices_.size()), factory->name, hal, params);
+  if (!device.ok()) return device.status();
+  if (params.memory_space == space_owners_.size()) space_owners_.push_back(device->get());
+  devices_.push_back(std::move(*device));
+  queue_depths_.push_back(queue_depth);
+  return OkStatus();
+}
+
+static Result<peng_device_kind_t> ParseKind(const std::string& kind) {
+  if (kind == "cpu") return PENG_DEVICE_CPU;
+  if (kind == "gpu") return PENG_DEVICE_GPU;
+  if (kind == "npu") return PENG_DEVICE_NPU;
+  if (kind == "dpu") return PENG_DEVICE_DPU;
+  return Error(PENG_ERROR_CORRUPT_DATA, "unknown device kind '", kind, "'");
+}
+
+Status Runtime::CreateDevices() {
+  if (options_.platform_path.empty()) {
+    peng_hal_device_params_t cpu{};
+    cpu.name = "cpu0";
+    cpu.kind = PENG_DEVICE_CPU;
+    cpu.threads = options_.cpu_threads;
+    PENG_RETURN_IF_ERROR(AddDevice(peng_backend_cpu_factory(), 0, cpu, 0));
+    if (options_.enable_null_device) {
+      peng_hal_device_params_t null{};
+      null.name = "null0";
+      null.kind = PENG_DEVICE_NPU;
+      null.memory_space = UINT32_MAX;
+      PENG_RETURN_IF_ERROR(AddDevice(peng_backend_null_factory(), 0, null, 0));
+    }
+    // Every device each plugin reports.
+    for (size_t f = 2; f < factories_.size(); ++f) {
+      uint32_t count = 0;
+      peng_status_t st = factories_[f]->enumerate(&count);
+      if (st != PENG_OK) {
+        return Error(PENG_ERROR_PLUGIN_LOAD, "plugin backend '", factories_[f]->name,
+                     "': enumerate failed: ", peng_status_string(st));
+      }
+      for (uint32_t i = 0; i < count; ++i) {
+        std::string name = std::string(factories_[f]->name) + std::to_string(i);
+        peng_hal_device_params_t p{};
+        p.name = name.c_str();
+        p.kind = PENG_DEVICE_NPU;
+        p.memory_space = UINT32_MAX;
+        PENG_RETURN_IF_ERROR(AddDevice(factories_[f], i, p, 0));
+      }
+    }
+    return OkStatus();
+  }
+
+  const std::string& path = options_.platform_path;
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error(PENG_ERROR_CORRUPT_DATA, path, ":", e.source().begin.line, ":",
+                 e.source().begin.column, ": ", e.description());
+  }
+  const toml::array* list = doc["device"].as_array();
+  if (!list || list->empty()) {
+    return Error(PENG_ERROR_CORRUPT_DATA, path, ": a platform profile needs [[device]] entries");
+  }
+  static const std::set<std::string> kKeys = {"name",    "backend",     "kind",  "threads",
+                                              "memory",  "memory_mb",   "targets", "timing",
+                                              "link",    "queue_depth", "index"};
+  for (const toml::node& node : *list) {
+    const toml::table* t = node.as_table();
+    if (!t) return Error(PENG_ERROR_CORRUPT_DATA, path, ": [[device]] must be a table");
+    auto where = [&](const std::string& what) {
+      auto line = t->source().begin.line;
+      return Error(PENG_ERROR_CORRUPT_DATA, path, ":", line, ": ", what);
+    };
+    for (const auto& [key, value] : *t) {
+      if (!kKeys.count(std::string(key.str()))) {
+        return where("unknown device key '" + std::string(key.str()) + "'");
+      }
+    }
+    auto name = (*t)["name"].value<std::string>();
+    auto backend = (*t)["backend"].value<std::string>();
+    if (!name || name->empty() || name->size() >= PENG_MAX_NAME) return where("device needs a name");
+    if (!backend) return where("device '" + *name + "' needs a backend");
+    const peng_hal_factory_t* factory = FindFactory(*backend);
+    if (!factory) return where("device '" + *name + "': unknown backend '" + *backend + "'");
+    auto kind = ParseKind((*t)["kind"].value_or(std::string("cpu")));
+    if (!kind.ok()) return where(kind.status().message());
+    std::string memory = (*t)["memory"].value_or(std::string("host"));
+    if (memory != "host" && memory != "discrete") {
+      return where("memory must be \"host\" or \"discrete\"");
+    }
+    int64_t threads = (*t)["threads"].value_or(int64_t(0));
+    int64_t memory_mb = (*t)["memory_mb"].value_or(int64_t(0));
+    int64_t depth = (*t)["queue_depth"].value_or(int64_t(0));
+    int64_t index = (*t)["index"].value_or(int64_t(0));
+    if (threads < 0 || threads > 1024 || memory_mb < 0 || depth < 0 || depth > 4096 || index < 0) {
+      return where("device '" + *name + "': threads, memory_mb, queue_depth or index out of range");
+    }
+    std::string targets = (*t)["targets"].value_or(std::string());
+    peng_hal_device_params_t p{};
+    p.name = name->c_str();
+    p.kind = *kind;
+    p.memory_space = memory == "host" ? 0 : UINT32_MAX;
+    p.threads = uint32_t(threads);
+    p.memory_bytes = uint64_t(memory_mb) << 20;
+    p.targets = targets.empty() ? nullptr : targets.c_str();
+    p.model_gflops = (*t)["timing"]["gflops"].value_or(0.0);
+    p.model_mem_gbps = (*t)["timing"]["mem_gbps"].value_or(0.0);
+    p.model_launch_us = (*t)["timing"]["launch_us"].value_or(0.0);
+    p.link_gbps = (*t)["link"]["gbps"].value_or(0.0);
+    p.link_latency_us = (*t)["link"]["latency_us"].value_or(0.0);
+    if (p.model_gflops < 0 || p.model_mem_gbps < 0 || p.model_launch_us < 0 || p.link_gbps < 0 ||
+        p.link_latency_us < 0) {
+      return where("device '" + *name + "': timing and link figures must not be negative");
+    }
+    PENG_RETURN_IF_ERROR(AddDevice(factory, uint32_t(index), p, uint32_t(depth)));
+  }
+  return OkStatus();
+}
+
+}  // namespace peng

@@ -1,0 +1,85 @@
+// Runtime: owns the devices (from the built-in backends, plugins and a
+// platform profile), the scheduler, the performance models and the tracer.
+// Every object made from a runtime keeps it alive.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/handle_table.h"
+#include "base/ref_count.h"
+#include "base/status.h"
+#include "hal/device.h"
+#include "peng/hal.h"
+
+namespace peng {
+
+class Scheduler;
+class PerfModels;
+class Tracer;
+
+struct RuntimeOptions {
+  peng_policy_t policy = PENG_POLICY_EAGER;
+  std::string platform_path;
+  std::string plugin_path;
+  std::string perf_model_path;
+  uint32_t cpu_threads = 0;
+  bool enable_trace = false;
+  bool enable_null_device = false;
+  static RuntimeOptions FromC(const peng_runtime_options_t* options);
+};
+
+class Runtime : public RefCounted<Runtime> {
+ public:
+  static Result<Ref<Runtime>> Create(const RuntimeOptions& options);
+  ~Runtime();
+
+  uint32_t device_count() const { return uint32_t(devices_.size()); }
+  Device* device(size_t index) const { return devices_[index].get(); }
+  Device* FindDevice(const std::string& name) const;
+  uint32_t space_count() const { return uint32_t(space_owners_.size()); }
+  // The device whose memory a space is (nullptr for host memory, space 0).
+  Device* space_owner(uint32_t space) const { return space_owners_[space]; }
+  uint32_t queue_depth(uint32_t device) const { return queue_depths_[device]; }
+
+  Scheduler& scheduler() { return *scheduler_; }
+  PerfModels& perf_models() { return *perf_models_; }
+  Tracer* tracer() const { return tracer_.get(); }
+  bool learn_models() const { return !options_.perf_model_path.empty(); }
+  std::mutex& graph_mutex() { return graph_mutex_; }
+
+  void OnDeviceLost(uint32_t device);
+  Status SavePerfModels(const std::string& path) const;
+  // Waits for work, then saves models: what peng_runtime_release does before
+  // dropping the user's reference.
+  void Shutdown();
+
+ private:
+  Runtime() = default;
+  Status LoadPlugins(const std::string& path);
+  Status CreateDevices();
+  Status AddDevice(const peng_hal_factory_t* factory, uint32_t index,
+                   peng_hal_device_params_t params, uint32_t queue_depth);
+  const peng_hal_factory_t* FindFactory(const std::string& name) const;
+  std::vector<std::string> SpaceNames() const;
+
+  RuntimeOptions options_;
+  std::vector<const peng_hal_factory_t*> factories_;
+  std::vector<void*> plugin_handles_;
+  std::vector<Ref<Device>> devices_;
+  std::vector<Device*> space_owners_{nullptr};
+  std::vector<uint32_t> queue_depths_;
+  std::unique_ptr<PerfModels> perf_models_;
+  std::unique_ptr<Tracer> tracer_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::mutex graph_mutex_;
+};
+
+template <>
+struct HandleTraits<Runtime> {
+  static constexpr HandleType kType = HandleType::kRuntime;
+};
+
+}  // namespace peng

@@ -1,0 +1,563 @@
+#include "sched/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "base/clock.h"
+#include "graph/module.h"
+#include "hal/device.h"
+#include "memory/buffer.h"
+#include "runtime.h"
+#include "sched/perf_model.h"
+#include "trace/trace.h"
+
+namespace peng {
+
+// One task in flight on one device. Pooled: a run of a million tasks reuses a
+// few dozen of these.
+struct Launch {
+  Scheduler* scheduler;
+  Run* run;
+  uint32_t index;
+  uint32_t device;
+  double predicted_us;
+  uint64_t enqueue_ns;
+  uint64_t timestamps[2];
+  std::atomic<uint32_t> acquires_pending;
+  std::atomic<int> acquire_error;
+  peng_hal_dispatch_t dispatch;
+  std::vector<peng_hal_buffer_t*> buffers;
+  std::vector<void*> slots;
+  std::vector<uint64_t> sizes;
+  std::vector<const int64_t*> shapes;
+  std::vector<uint32_t> ranks;
+};
+
+namespace {
+// The device whose completion this thread is handling: work stealing keeps
+// released tasks there, for locality.
+thread_local int t_current_device = -1;
+// Reused per thread: successors released by one completion.
+thread_local std::vector<uint32_t> t_ready;
+// Launches started from inside a launch on this thread wait here, so that a
+// chain of tasks completing inline cannot grow the stack.
+thread_local int t_launch_depth = 0;
+thread_local std::vector<Launch*> t_deferred;
+}  // namespace
+
+Scheduler::Scheduler(Runtime* runtime, peng_policy_t policy) : runtime_(runtime), policy_(policy) {
+  for (uint32_t d = 0; d < runtime->device_count(); ++d) {
+    auto q = std::make_unique<DeviceQueue>();
+    q->device = runtime->device(d);
+    const peng_device_info_t& info = q->device->info();
+    uint32_t depth = runtime->queue_depth(d);
+    q->capacity = depth ? depth : std::max<uint32_t>(2, 2 * std::max<uint32_t>(1, info.compute_units));
+    devices_.push_back(std::move(q));
+  }
+}
+
+Scheduler::~Scheduler() {
+  WaitIdle(PENG_WAIT_FOREVER);
+  for (Launch* l : free_launches_) delete l;
+}
+
+void Scheduler::set_policy(peng_policy_t policy) { policy_.store(policy); }
+
+uint64_t Scheduler::tasks_run(uint32_t device) const {
+  return device < devices_.size() ? devices_[device]->tasks_run.load() : 0;
+}
+
+bool Scheduler::learning() const {
+  return policy() == PENG_POLICY_COST_MODEL || runtime_->tracer() != nullptr ||
+         runtime_->learn_models();
+}
+
+Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events) {
+  auto run = std::make_unique<Run>();
+  {
+    // Finalize and the running count change together, so a concurrent
+    // AddTask either sees the run or the run sees the finished graph.
+    std::lock_guard<std::mutex> lock(runtime_->graph_mutex());
+    PENG_RETURN_IF_ERROR(graph->Finalize());
+    graph->running().fetch_add(1, std::memory_order_acq_rel);
+  }
+  uint32_t n = graph->task_count();
+  run->graph = Ref<Graph>(graph);
+  run->done = MakeRef<Event>(runtime_);
+  run->id = next_run_id_.fetch_add(1);
+  run->pending.reset(new std::atomic<uint32_t>[n]);
+  run->cancelled.reset(new std::atomic<uint8_t>[n]);
+  for (uint32_t i = 0; i < n; ++i) {
+    run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
+    run->cancelled[i].store(0, std::memory_order_relaxed);
+  }
+  run->remaining.store(n, std::memory_order_relaxed);
+  Ref<Event> done = run->done;
+
+  std::vector<Ref<Event>> waits = wait_events;
+  for (const auto& [buffer, writes] : graph->buffer_modes()) {
+    buffer->SequenceRun(writes, done, &waits);
+  }
+  active_runs_.fetch_add(1);
+  Run* r = run.release();  // owned by itself until FinishRun
+  r->start_pending.store(int32_t(waits.size()) + 1);
+  for (auto& w : waits) {
+    w->OnComplete([this, r](peng_status_t s) {
+      if (s != PENG_OK) SetError(r, PENG_ERROR_CANCELLED, "an event the graph waited for failed");
+      if (r->start_pending.fetch_sub(1) == 1) StartRun(r);
+    });
+  }
+  if (r->start_pending.fetch_sub(1) == 1) StartRun(r);
+  return done;
+}
+
+void Scheduler::StartRun(Run* run) {
+  const Graph& graph = *run->graph;
+  if (graph.task_count() == 0) {
+    FinishRun(run);
+    return;
+  }
+  if (run->first_error.load() != PENG_OK) {
+    // An event it waited for failed: cancel everything.
+    for (uint32_t i = 0; i < graph.task_count(); ++i) run->cancelled[i].store(1);
+    run->remaining.store(1);
+    FinishRun(run);
+    return;
+  }
+  const auto& roots = graph.roots();
+  // Push in slices so the devices start while a large graph is still going in.
+  constexpr size_t kSlice = 1024;
+  for (size_t i = 0; i < roots.size(); i += kSlice) {
+    PushReady(run, roots.data() + i, std::min(kSlice, roots.size() - i));
+  }
+}
+
+void Scheduler::FinishRun(Run* run) {
+  run->graph->running().fetch_sub(1, std::memory_order_acq_rel);
+  Ref<Event> done = std::move(run->done);
+  peng_status_t status = peng_status_t(run->first_error.load());
+  std::string message = std::move(run->error_message);
+  delete run;
+  done->Complete(status, std::move(message));
+  {
+    std::lock_guard<std::mutex> lock(idle_mutex_);
+    active_runs_.fetch_sub(1);
+  }
+  idle_cv_.notify_all();
+}
+
+Status Scheduler::WaitIdle(uint64_t timeout_ns) {
+  std::unique_lock<std::mutex> lock(idle_mutex_);
+  auto idle = [&] { return active_runs_.load() == 0; };
+  if (timeout_ns == PENG_WAIT_FOREVER) {
+    idle_cv_.wait(lock, idle);
+  } else if (!idle_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), idle)) {
+    return Error(PENG_ERROR_TIMEOUT, "runtime still busy after the timeout");
+  }
+  return OkStatus();
+}
+
+// ------------------------------------------------------------------ queues
+
+void Scheduler::PushReady(Run* run, const uint32_t* indices, size_t count) {
+  std::vector<Launch*> launches;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < count; ++i) {
+      const Task& t = run->graph->task(indices[i]);
+      PushLocked(ReadyTask{run, indices[i], t.priority, seq_++});
+    }
+    PumpAllLocked(&launches);
+  }
+  LaunchAll(launches);
+}
+
+double Scheduler::PredictUs(const Task& task, uint32_t device) const {
+  Device* dev = devices_[device]->device;
+  double us = runtime_->perf_models().PredictUs(task.kernel->name(), task.bucket, dev->name());
+  if (us >= 0) return us;
+  // No history yet: a device with a timing model can still be predicted.
+  const peng_hal_device_params_t& p = dev->params();
+  if (p.model_gflops > 0) {
+    double t = p.model_launch_us + double(task.flops) / (p.model_gflops * 1e3);
+    if (p.model_mem_gbps > 0) t = std::max(t, p.model_launch_us + double(task.bytes) / (p.model_mem_gbps * 1e3));
+    return t;
+  }
+  return -1;
+}
+
+int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
+  const Task& task = rt.run->graph->task(rt.index);
+  uint64_t mask = task.kernel->supported_mask();
+  auto usable = [&](uint32_t d) { return ((mask >> d) & 1) && !devices_[d]->lost; };
+  if (task.device >= 0) return usable(uint32_t(task.device)) ? task.device : -1;
+  int n = int(devices_.size());
+  switch (policy()) {
+    case PENG_POLICY_EXPLICIT:
+    case PENG_POLICY_EAGER: {
+      for (int d = 0; d < n; ++d) {
+        if (usable(d)) return d;
+      }
+      return -1;
+    }
+    case PENG_POLICY_WORK_STEALING: {
+      if (t_current_device >= 0 && t_current_device < n && usable(t_current_device)) {
+        return t_current_device;
+      }
+      int best = -1;
+      size_t best_load = SIZE_MAX;
+      for (int d = 0; d < n; ++d) {
+        if (!usable(d)) continue;
+        size_t load = devices_[d]->queue.size() + devices_[d]->inflight;
+        if (load < best_load) best = d, best_load = load;
+      }
+      return best;
+    }
+    case PENG_POLICY_COST_MODEL: {
+      const TaskArg* args = rt.run->graph->args(task);
+      int best = -1, calibrate = -1;
+      double best_finish = 1e300, calibrate_backlog = 1e300;
+      for (int d = 0; d < n; ++d) {
+        if (!usable(d)) continue;
+        DeviceQueue& q = *devices_[d];
+        double exec = PredictUs(task, d);
+        if (exec < 0) {
+          // Still calibrating: explore, least-loaded first.
+          if (q.backlog_us < calibrate_backlog) calibrate = d, calibrate_backlog = q.backlog_us;
+          continue;
+        }
+        double transfer = 0;
+        uint32_t space = q.device->memory_space();
+        for (uint32_t a = 0; a < task.arg_count; ++a) {
+          if (!(args[a].access & PENG_ACCESS_READ)) continue;
+          if ((args[a].buffer->ValidMask() >> space) & 1) continue;
+          uint32_t remote = space != 0 ? space : 0;
+          Device* owner = runtime_->space_owner(remote == 0 ? 0 : remote);
+          transfer += runtime_->perf_models().PredictTransferUs(
+              remote, args[a].bytes, owner ? owner->link() : LinkParams{});
+        }
+        double finish = q.backlog_us + transfer + exec;
+        if (finish < best_finish) best = d, best_finish = finish;
+      }
+      return calibrate >= 0 ? calibrate : best;
+    }
+  }
+  return -1;
+}
+
+void Scheduler::PushLocked(const ReadyTask& rt) {
+  int d = ChooseDeviceLocked(rt);
+  if (d < 0) {
+    // Nowhere to run (its devices are lost): fail it. Completion runs later,
+    // outside the lock, through a launch that carries the error.
+    Launch* l = NewLaunchLocked(rt, UINT32_MAX);
+    lost_launches_.push_back(l);
+    return;
+  }
+  if (policy() == PENG_POLICY_EAGER && rt.run->graph->task(rt.index).device < 0) {
+    uint64_t mask = rt.run->graph->task(rt.index).kernel->supported_mask();
+    for (auto& [m, q] : central_) {
+      if (m == mask) {
+        q.push(rt);
+        return;
+      }
+    }
+    central_.emplace_back(mask, Queue());
+    central_.back().second.push(rt);
+    return;
+  }
+  DeviceQueue& q = *devices_[d];
+  if (policy() == PENG_POLICY_COST_MODEL) {
+    double p = PredictUs(rt.run->graph->task(rt.index), d);
+    q.backlog_us += p > 0 ? p : 0;
+  }
+  q.queue.push(rt);
+}
+
+bool Scheduler::PopLocked(uint32_t d, ReadyTask* out) {
+  DeviceQueue& q = *devices_[d];
+  const ReadyTask* best = nullptr;
+  Queue* from = nullptr;
+  if (!q.queue.empty()) {
+    best = &q.queue.top();
+    from = &q.queue;
+  }
+  if (policy() == PENG_POLICY_EAGER) {
+    for (auto& [mask, cq] : central_) {
+      if (!((mask >> d) & 1) || cq.empty()) continue;
+      if (!best || *best < cq.top()) best = &cq.top(), from = &cq;
+    }
+  }
+  if (!best && policy() == PENG_POLICY_WORK_STEALING) {
+    size_t longest = 0;
+    for (auto& other : devices_) {
+      if (other.get() == &q || other->queue.empty() || other->queue.size() <= longest) continue;
+      const ReadyTask& top = other->queue.top();
+      const Task& t = top.run->graph->task(top.index);
+      if (t.device >= 0 || !t.kernel->SupportedOn(d)) continue;
+      best = &top, from = &other->queue, longest = other->queue.size();
+    }
+  }
+  if (!best) return false;
+  *out = *best;
+  from->pop();
+  return true;
+}
+
+Launch* Scheduler::NewLaunchLocked(const ReadyTask& rt, uint32_t device) {
+  Launch* l;
+  if (!free_launches_.empty()) {
+    l = free_launches_.back();
+    free_launches_.pop_back();
+  } else {
+    l = new Launch();
+  }
+  l->scheduler = this;
+  l->run = rt.run;
+  l->index = rt.index;
+  l->device = device;
+  l->predicted_us = -1;
+  l->acquire_error.store(PENG_OK, std::memory_order_relaxed);
+  return l;
+}
+
+void Scheduler::PumpAllLocked(std::vector<Launch*>* launches) {
+  for (uint32_t d = 0; d < devices_.size(); ++d) {
+    DeviceQueue& q = *devices_[d];
+    ReadyTask rt;
+    while (!q.lost && q.inflight < q.capacity && PopLocked(d, &rt)) {
+      ++q.inflight;
+      launches->push_back(NewLaunchLocked(rt, d));
+    }
+  }
+  if (!lost_launches_.empty()) {
+    launches->insert(launches->end(), lost_launches_.begin(), lost_launches_.end());
+    lost_launches_.clear();
+  }
+}
+
+void Scheduler::LaunchAll(std::vector<Launch*>& launches) {
+  // The first launch goes last: on a CPU device it then tends to run on this
+  // thread right after, while the others spread to idle threads.
+  if (t_launch_depth > 0) {
+    t_deferred.insert(t_deferred.end(), launches.rbegin(), launches.rend());
+    return;
+  }
+  ++t_launch_depth;
+  for (size_t i = launches.size(); i-- > 0;) Start(launches[i]);
+  while (!t_deferred.empty()) {
+    Launch* l = t_deferred.back();
+    t_deferred.pop_back();
+    Start(l);
+  }
+  --t_launch_depth;
+}
+
+// ------------------------------------------------------------------ launch
+
+void Scheduler::Start(Launch* l) {
+  const Graph& graph = *l->run->graph;
+  const Task& task = graph.task(l->index);
+  if (l->device == UINT32_MAX) {
+    Complete(l, PENG_ERROR_DEVICE_LOST, "every device with code for it is lost");
+    return;
+  }
+  if (task.workgroups[0] == 0 || task.workgroups[1] == 0 || task.workgroups[2] == 0) {
+    Complete(l, PENG_OK);  // an empty grid: nothing to do
+    return;
+  }
+  if (learning()) l->predicted_us = PredictUs(task, l->device);
+  l->enqueue_ns = NowNs();
+  uint32_t n = task.arg_count;
+  l->buffers.resize(n);
+  l->acquires_pending.store(n + 1, std::memory_order_relaxed);
+  if (n) {
+    const TaskArg* args = graph.args(task);
+    uint32_t space = devices_[l->device]->device->memory_space();
+    for (uint32_t i = 0; i < n; ++i) {
+      args[i].buffer->Acquire(space, args[i].access, &l->buffers[i], [this, l](peng_status_t s) {
+        if (s != PENG_OK) {
+          int expected = PENG_OK;
+          l->acquire_error.compare_exchange_strong(expected, s);
+        }
+        if (l->acquires_pending.fetch_sub(1, std::memory_order_acq_rel) == 1) Dispatch(l);
+      });
+    }
+  }
+  if (l->acquires_pending.fetch_sub(1, std::memory_order_acq_rel) == 1) Dispatch(l);
+}
+
+void Scheduler::Dispatch(Launch* l) {
+  if (int err = l->acquire_error.load(); err != PENG_OK) {
+    Complete(l, peng_status_t(err), "its data could not be moved to the device");
+    return;
+  }
+  const Graph& graph = *l->run->graph;
+  const Task& task = graph.task(l->index);
+  const TaskArg* args = graph.args(task);
+  uint32_t n = task.arg_count;
+  l->slots.assign(n, nullptr);
+  l->sizes.resize(n);
+  l->shapes.resize(n);
+  l->ranks.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    l->sizes[i] = args[i].bytes;
+    l->shapes[i] = args[i].shape;
+    l->ranks[i] = args[i].rank;
+  }
+  peng_hal_dispatch_t& d = l->dispatch;
+  d = peng_hal_dispatch_t{};
+  d.executable = task.kernel->executable(l->device);
+  d.state.abi_version = PENG_KERNEL_ABI_VERSION;
+  std::memcpy(d.state.workgroup_count, task.workgroups, sizeof(task.workgroups));
+  d.state.binding_count = n;
+  d.state.bindings = l->slots.data();
+  d.state.binding_sizes = l->sizes.data();
+  d.state.shapes = l->shapes.data();
+  d.state.ranks = l->ranks.data();
+  d.state.constant_count = task.const_count;
+  d.state.constants = graph.constants(task);
+  d.buffers = l->buffers.data();
+  d.binding_slots = l->slots.data();
+  l->timestamps[0] = l->timestamps[1] = 0;
+  d.timestamps = l->timestamps;
+  d.flops = task.flops;
+  d.bytes = task.bytes;
+  Status st = devices_[l->device]->device->EnqueueDispatch(d, peng_hal_completion_t{&OnHalDone, l});
+  if (!st.ok()) {
+    Report(st);
+    if (st.code() == PENG_ERROR_DEVICE_LOST) {
+      OnHalDone(l, PENG_ERROR_DEVICE_LOST);
+      return;
+    }
+    Complete(l, st.code(), st.message().c_str());
+  }
+}
+
+void Scheduler::OnHalDone(void* user, peng_status_t status) {
+  Launch* l = static_cast<Launch*>(user);
+  Scheduler* self = l->scheduler;
+  uint64_t end = l->timestamps[1] ? l->timestamps[1] : NowNs();
+  uint64_t start = l->timestamps[0] ? l->timestamps[0] : l->enqueue_ns;
+  const Graph& graph = *l->run->graph;
+  const Task& task = graph.task(l->index);
+  DeviceQueue& q = *self->devices_[l->device];
+  if (status == PENG_OK) {
+    const TaskArg* args = graph.args(task);
+    uint32_t space = q.device->memory_space();
+    for (uint32_t i = 0; i < task.arg_count; ++i) {
+      if (args[i].access & PENG_ACCESS_WRITE) args[i].buffer->CommitWrite(space);
+    }
+    q.tasks_run.fetch_add(1, std::memory_order_relaxed);
+    if (self->learning()) {
+      self->runtime_->perf_models().Record(task.kernel->name(), task.bucket, q.device->name(),
+                                           (end - start) * 1e-3);
+    }
+  } else if (status == PENG_ERROR_DEVICE_LOST) {
+    self->runtime_->OnDeviceLost(l->device);
+    // Another device may still run it, if the placement allows it.
+    if (task.device < 0) {
+      std::vector<Launch*> launches;
+      {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        --q.inflight;
+        q.backlog_us = 0;
+        q.lost = true;
+        // Requeue what waited on the lost device, and this task.
+        std::vector<ReadyTask> orphans;
+        while (!q.queue.empty()) {
+          orphans.push_back(q.queue.top());
+          q.queue.pop();
+        }
+        orphans.push_back(ReadyTask{l->run, l->index, task.priority, self->seq_++});
+        self->free_launches_.push_back(l);
+        for (const auto& o : orphans) self->PushLocked(o);
+        self->PumpAllLocked(&launches);
+      }
+      self->LaunchAll(launches);
+      return;
+    }
+  }
+  if (Tracer* tracer = self->runtime_->tracer()) {
+    tracer->RecordTask(l->device, task.kernel->name(), l->run->id, l->index, start, end,
+                       l->predicted_us, status);
+  }
+  self->Complete(l, status);
+}
+
+uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<uint32_t>* ready) {
+  // Iterative: a failure may cancel a long chain.
+  std::vector<std::pair<uint32_t, bool>> stack{{index, failed}};
+  const Graph& graph = *run->graph;
+  uint32_t finished = 0;
+  while (!stack.empty()) {
+    auto [i, fail] = stack.back();
+    stack.pop_back();
+    ++finished;
+    const uint32_t* succ = graph.successors(i);
+    uint32_t count = graph.successor_count(i);
+    for (uint32_t k = 0; k < count; ++k) {
+      uint32_t s = succ[k];
+      if (fail) run->cancelled[s].store(1, std::memory_order_relaxed);
+      if (run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (run->cancelled[s].load(std::memory_order_relaxed)) {
+          stack.emplace_back(s, true);
+        } else {
+          ready->push_back(s);
+        }
+      }
+    }
+  }
+  return finished;
+}
+
+void Scheduler::SetError(Run* run, peng_status_t status, std::string message) {
+  int expected = PENG_OK;
+  if (run->first_error.compare_exchange_strong(expected, status)) {
+    run->error_message = std::move(message);
+  }
+}
+
+void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
+  Run* run = l->run;
+  uint32_t index = l->index;
+  uint32_t device = l->device;
+  if (status != PENG_OK) {
+    const Task& t = run->graph->task(index);
+    std::string msg = "task " + std::to_string(index) + " (kernel '" + t.kernel->name() + "')";
+    if (device != UINT32_MAX) msg += " on device '" + std::string(devices_[device]->device->name()) + "'";
+    msg += " failed: " + std::string(peng_status_string(status));
+    if (why && *why) msg += ": " + std::string(why);
+    SetError(run, status, std::move(msg));
+  }
+  std::vector<uint32_t>& ready = t_ready;
+  ready.clear();
+  uint32_t finished = Release(run, index, status != PENG_OK, &ready);
+
+  int saved_device = t_current_device;
+  t_current_device = device == UINT32_MAX ? -1 : int(device);
+  std::vector<Launch*> launches;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (device != UINT32_MAX) {
+      DeviceQueue& q = *devices_[device];
+      --q.inflight;
+      if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
+        q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
+      }
+    }
+    free_launches_.push_back(l);
+    for (uint32_t s : ready) {
+      const Task& t = run->graph->task(s);
+      PushLocked(ReadyTask{run, s, t.priority, seq_++});
+    }
+    PumpAllLocked(&launches);
+  }
+  t_current_device = saved_device;
+  // After this the run may be gone: no access to it below.
+  if (run->remaining.fetch_sub(finished, std::memory_order_acq_rel) == finished) FinishRun(run);
+  LaunchAll(launches);
+}
+
+}  // namespace peng

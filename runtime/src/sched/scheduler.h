@@ -1,0 +1,130 @@
+// Scheduler: how graphs run. A submission becomes a Run with one dependency
+// counter per task. Ready tasks go to queues chosen by the policy; each device
+// keeps up to `capacity` tasks in flight, pulling the next one when a task
+// completes, on the completing thread, with no scheduler thread in between.
+//
+// Policies:
+//   EXPLICIT       a task's placement, else the first device with code for it
+//   EAGER          one central priority queue per set of capable devices; idle
+//                  devices pull from it
+//   WORK_STEALING  a ready task joins the queue of the device that released it;
+//                  idle devices steal from the longest queue
+//   COST_MODEL     dmda: the device with the earliest predicted finish, counting
+//                  its backlog, the transfers of the task's inputs and the
+//                  history model of (kernel, size, device); devices still
+//                  calibrating get the task first
+// A placement set on a task is honoured by every policy. A device never gets
+// a kernel it has no code for, and a lost device gets nothing more.
+//
+// Errors: the first error of a run wins; the tasks depending on the failed
+// one are cancelled (PENG_ERROR_CANCELLED), independent tasks still run.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "base/ref_count.h"
+#include "base/status.h"
+#include "graph/event.h"
+#include "graph/graph.h"
+#include "peng/hal.h"
+
+namespace peng {
+
+class Runtime;
+class Device;
+struct Launch;
+
+// One submission of a graph.
+struct Run {
+  Ref<Graph> graph;
+  Ref<Event> done;
+  uint64_t id = 0;
+  std::unique_ptr<std::atomic<uint32_t>[]> pending;
+  std::unique_ptr<std::atomic<uint8_t>[]> cancelled;
+  std::atomic<uint32_t> remaining{0};
+  std::atomic<int32_t> start_pending{0};
+  std::atomic<int> first_error{PENG_OK};
+  std::string error_message;  // written once, by whoever set first_error
+};
+
+class Scheduler {
+ public:
+  Scheduler(Runtime* runtime, peng_policy_t policy);
+  ~Scheduler();
+
+  void set_policy(peng_policy_t policy);
+  peng_policy_t policy() const { return policy_.load(std::memory_order_relaxed); }
+
+  Result<Ref<Event>> Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events);
+  Status WaitIdle(uint64_t timeout_ns);
+
+  // Per-device counters, for tests and peng-info.
+  uint64_t tasks_run(uint32_t device) const;
+
+ private:
+  struct ReadyTask {
+    Run* run;
+    uint32_t index;
+    int32_t priority;
+    uint64_t seq;
+    bool operator<(const ReadyTask& o) const {
+      // priority_queue pops the largest: higher priority, then older.
+      return priority != o.priority ? priority < o.priority : seq > o.seq;
+    }
+  };
+  using Queue = std::priority_queue<ReadyTask>;
+  struct DeviceQueue {
+    Device* device = nullptr;
+    Queue queue;
+    uint32_t inflight = 0;
+    uint32_t capacity = 2;
+    double backlog_us = 0;  // predicted work queued or running (cost policy)
+    bool lost = false;
+    std::atomic<uint64_t> tasks_run{0};
+  };
+
+  void StartRun(Run* run);
+  void FinishRun(Run* run);
+  // Pushes ready tasks and launches what devices can take now.
+  void PushReady(Run* run, const uint32_t* indices, size_t count);
+  void PushLocked(const ReadyTask& task);
+  int ChooseDeviceLocked(const ReadyTask& task);
+  bool PopLocked(uint32_t device, ReadyTask* out);
+  void PumpAllLocked(std::vector<Launch*>* launches);
+  Launch* NewLaunchLocked(const ReadyTask& task, uint32_t device);
+  void LaunchAll(std::vector<Launch*>& launches);
+
+  void Start(Launch* launch);
+  void Dispatch(Launch* launch);
+  static void OnHalDone(void* user, peng_status_t status);
+  void Complete(Launch* launch, peng_status_t status, const char* why = nullptr);
+  static void SetError(Run* run, peng_status_t status, std::string message);
+  // Task index finished (run or cancelled): releases successors into `ready`
+  // and returns how many tasks finished (it and the successors it cancelled).
+  uint32_t Release(Run* run, uint32_t index, bool failed, std::vector<uint32_t>* ready);
+  double PredictUs(const Task& task, uint32_t device) const;
+  bool learning() const;
+
+  Runtime* runtime_;
+  std::atomic<peng_policy_t> policy_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<DeviceQueue>> devices_;
+  std::vector<std::pair<uint64_t, Queue>> central_;  // EAGER: per capable-device mask
+  uint64_t seq_ = 0;
+  std::vector<Launch*> free_launches_;
+  std::vector<Launch*> lost_launches_;  // ready tasks with no usable device left
+
+  std::mutex idle_mutex_;
+  std::condition_variable idle_cv_;
+  std::atomic<uint64_t> active_runs_{0};
+  std::atomic<uint64_t> next_run_id_{1};
+};
+
+}  // namespace peng
