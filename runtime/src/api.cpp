@@ -15,7 +15,7 @@
 #include "sched/scheduler.h"
 #include "trace/trace.h"
 
-using namespace peng;
+using namespace peng::rt;
 
 namespace {
 

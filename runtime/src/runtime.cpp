@@ -16,7 +16,7 @@
 #include "sched/scheduler.h"
 #include "trace/trace.h"
 
-namespace peng {
+namespace peng::rt {
 
 namespace {
 
@@ -303,4 +303,4 @@ Status Runtime::CreateDevices() {
   return OkStatus();
 }
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -14,7 +14,7 @@
 #include "hal/device.h"
 #include "peng/hal.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Scheduler;
 class PerfModels;
@@ -82,4 +82,4 @@ struct HandleTraits<Runtime> {
   static constexpr HandleType kType = HandleType::kRuntime;
 };
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -92,6 +92,7 @@ typedef struct peng_hal_copy {
   void* dst_host;
   uint64_t dst_offset;
   uint64_t size;
+  uint64_t* timestamps; /* NULL, or [start, end] as in peng_hal_dispatch_t */
 } peng_hal_copy_t;
 
 typedef struct peng_hal_device_vtable {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <ctime>
 
-namespace peng {
+namespace peng::rt {
 
 inline uint64_t NowNs() {
   timespec ts;
@@ -12,4 +12,4 @@ inline uint64_t NowNs() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-}  // namespace peng
+}  // namespace peng::rt

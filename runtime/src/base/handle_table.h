@@ -20,7 +20,7 @@
 
 #include "base/ref_count.h"
 
-namespace peng {
+namespace peng::rt {
 
 enum class HandleType : uint8_t {
   kRuntime = 0x51,
@@ -124,4 +124,4 @@ class HandleTable {
   std::array<std::atomic<Slot*>, kMaxChunks> chunks_{};
 };
 
-}  // namespace peng
+}  // namespace peng::rt

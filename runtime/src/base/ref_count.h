@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <utility>
 
-namespace peng {
+namespace peng::rt {
 
 class RefCountedBase {
  public:
@@ -86,4 +86,4 @@ Ref<T> MakeRef(Args&&... args) {
   return Ref<T>::Adopt(new T(std::forward<Args>(args)...));
 }
 
-}  // namespace peng
+}  // namespace peng::rt

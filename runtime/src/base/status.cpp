@@ -1,6 +1,6 @@
 #include "base/status.h"
 
-namespace peng {
+namespace peng::rt {
 namespace {
 thread_local std::string g_last_error;
 }  // namespace
@@ -17,11 +17,11 @@ peng_status_t Report(peng_status_t code, const std::string& message) {
 
 const char* LastErrorMessage() { return g_last_error.c_str(); }
 
-}  // namespace peng
+}  // namespace peng::rt
 
 extern "C" {
 
-const char* peng_last_error_message(void) { return peng::LastErrorMessage(); }
+const char* peng_last_error_message(void) { return peng::rt::LastErrorMessage(); }
 
 const char* peng_status_string(peng_status_t status) {
   switch (status) {

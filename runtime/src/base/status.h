@@ -15,7 +15,7 @@
 
 #include "peng/peng.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Status {
  public:
@@ -63,8 +63,8 @@ peng_status_t Report(peng_status_t code, const std::string& message);
 
 #define PENG_RETURN_IF_ERROR(expr)       \
   do {                                   \
-    ::peng::Status peng_status_ = (expr); \
+    ::peng::rt::Status peng_status_ = (expr); \
     if (!peng_status_.ok()) return peng_status_; \
   } while (0)
 
-}  // namespace peng
+}  // namespace peng::rt

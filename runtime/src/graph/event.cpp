@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-namespace peng {
+namespace peng::rt {
 
 bool Event::Complete(peng_status_t status, std::string message) {
   std::vector<Callback> callbacks;
@@ -42,4 +42,4 @@ peng_status_t Event::Wait(uint64_t timeout_ns) {
   return status_;
 }
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -20,7 +20,7 @@
 #include "base/ref_count.h"
 #include "peng/peng.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 
@@ -59,4 +59,4 @@ struct HandleTraits<Event> {
   static constexpr HandleType kType = HandleType::kEvent;
 };
 
-}  // namespace peng
+}  // namespace peng::rt

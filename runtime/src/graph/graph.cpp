@@ -9,7 +9,7 @@
 #include "runtime.h"
 #include "sched/perf_model.h"
 
-namespace peng {
+namespace peng::rt {
 
 Graph::Graph(Runtime* runtime) : runtime_ref_(runtime), runtime_(runtime) {}
 
@@ -247,4 +247,4 @@ Status Graph::Finalize() {
   return OkStatus();
 }
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -20,7 +20,7 @@
 #include "graph/event.h"
 #include "peng/peng.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 class Kernel;
@@ -111,4 +111,4 @@ struct HandleTraits<Graph> {
   static constexpr HandleType kType = HandleType::kGraph;
 };
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -5,7 +5,7 @@
 #include "hal/device.h"
 #include "runtime.h"
 
-namespace peng {
+namespace peng::rt {
 
 Kernel::Kernel(Runtime* runtime, std::string name)
     : runtime_ref_(runtime), runtime_(runtime), name_(std::move(name)) {}
@@ -141,4 +141,4 @@ Kernel* Module::Find(const std::string& name) const {
   return nullptr;
 }
 
-}  // namespace peng
+}  // namespace peng::rt

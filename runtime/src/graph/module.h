@@ -13,7 +13,7 @@
 #include "base/status.h"
 #include "peng/hal.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 class Device;
@@ -86,4 +86,4 @@ struct HandleTraits<Module> {
   static constexpr HandleType kType = HandleType::kModule;
 };
 
-}  // namespace peng
+}  // namespace peng::rt

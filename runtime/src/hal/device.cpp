@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace peng {
+namespace peng::rt {
 
 Result<Ref<Device>> Device::Create(Runtime* runtime, uint32_t index, std::string backend,
                                    peng_hal_device_t* hal_device,
@@ -182,4 +182,4 @@ void DestroyBuffer(peng_hal_buffer_t* buffer) {
   if (buffer) PENG_HAL_VTABLE(buffer, peng_hal_buffer_vtable_t)->destroy(buffer);
 }
 
-}  // namespace peng
+}  // namespace peng::rt

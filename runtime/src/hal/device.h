@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "peng/hal.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 
@@ -82,4 +82,4 @@ Result<peng_hal_buffer_t*> AllocateHostBuffer(uint64_t size);
 Result<void*> MapBuffer(peng_hal_buffer_t* buffer);
 void DestroyBuffer(peng_hal_buffer_t* buffer);
 
-}  // namespace peng
+}  // namespace peng::rt

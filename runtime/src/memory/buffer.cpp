@@ -9,7 +9,7 @@
 #include "sched/perf_model.h"
 #include "trace/trace.h"
 
-namespace peng {
+namespace peng::rt {
 
 Buffer::Buffer(Runtime* runtime, uint64_t size)
     : runtime_ref_(runtime), runtime_(runtime), size_(size), copies_(runtime->space_count()) {}
@@ -79,11 +79,14 @@ struct Transfer {
   uint64_t start_ns;
   double predicted_us;
   std::function<void(peng_status_t)> then;
+  uint64_t timestamps[2] = {0, 0};  // filled by backends that measure the copy itself
 };
 
 void TransferDone(void* user, peng_status_t status) {
   std::unique_ptr<Transfer> t(static_cast<Transfer*>(user));
-  uint64_t end = NowNs();
+  // Queueing behind other work on the device is not link time.
+  uint64_t end = t->timestamps[1] ? t->timestamps[1] : NowNs();
+  if (t->timestamps[0]) t->start_ns = t->timestamps[0];
   double actual_us = (end - t->start_ns) * 1e-3;
   uint32_t remote = t->src_space != 0 ? t->src_space : t->dst_space;
   if (status == PENG_OK) t->runtime->perf_models().RecordTransfer(remote, t->bytes, actual_us);
@@ -153,6 +156,7 @@ void Buffer::StartFetch(uint32_t space) {
                          nullptr};
   peng_hal_copy_t copy{};
   copy.size = size_;
+  copy.timestamps = t->timestamps;
   if (source == 0) {
     auto host = MapBuffer(copies_[0].hal);
     copy.src_host = host.ok() ? *host : nullptr;
@@ -286,4 +290,4 @@ Status Buffer::Write(uint64_t offset, uint64_t size, const void* src) {
   return OkStatus();
 }
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -20,7 +20,7 @@
 #include "graph/event.h"
 #include "peng/hal.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 
@@ -82,4 +82,4 @@ struct HandleTraits<Buffer> {
   static constexpr HandleType kType = HandleType::kBuffer;
 };
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace peng {
+namespace peng::rt {
 
 uint32_t SizeBucket(double bytes) {
   if (bytes < 1) return 0;
@@ -161,4 +161,4 @@ Status PerfModels::Load(const std::string& path, const std::vector<std::string>&
   return OkStatus();
 }
 
-}  // namespace peng
+}  // namespace peng::rt

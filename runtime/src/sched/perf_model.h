@@ -22,7 +22,7 @@
 #include "base/status.h"
 #include "hal/device.h"
 
-namespace peng {
+namespace peng::rt {
 
 uint32_t SizeBucket(double bytes);
 
@@ -60,4 +60,4 @@ class PerfModels {
   std::unordered_map<uint32_t, History> link_gbps_;  // per space: measured GB/s
 };
 
-}  // namespace peng
+}  // namespace peng::rt

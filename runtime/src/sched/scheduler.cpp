@@ -12,7 +12,7 @@
 #include "sched/perf_model.h"
 #include "trace/trace.h"
 
-namespace peng {
+namespace peng::rt {
 
 // One task in flight on one device. Pooled: a run of a million tasks reuses a
 // few dozen of these.
@@ -187,6 +187,24 @@ double Scheduler::PredictUs(const Task& task, uint32_t device) const {
   return -1;
 }
 
+double Scheduler::TransferUs(uint64_t valid_mask, uint32_t space, uint64_t bytes) const {
+  if ((valid_mask >> space) & 1) return 0;
+  auto link_us = [&](uint32_t s) {
+    Device* owner = runtime_->space_owner(s);
+    return runtime_->perf_models().PredictTransferUs(s, bytes, owner->link());
+  };
+  // Backends copy between their memory and the host, so a device-to-device
+  // move is two hops through host memory.
+  double us = 0;
+  if (!(valid_mask & 1)) {
+    uint32_t source = 1;
+    while (source < 64 && !((valid_mask >> source) & 1)) ++source;
+    if (source < runtime_->space_count()) us += link_us(source);
+  }
+  if (space != 0) us += link_us(space);
+  return us;
+}
+
 int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
   const Task& task = rt.run->graph->task(rt.index);
   uint64_t mask = task.kernel->supported_mask();
@@ -228,14 +246,11 @@ int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
           continue;
         }
         double transfer = 0;
-        uint32_t space = q.device->memory_space();
         for (uint32_t a = 0; a < task.arg_count; ++a) {
-          if (!(args[a].access & PENG_ACCESS_READ)) continue;
-          if ((args[a].buffer->ValidMask() >> space) & 1) continue;
-          uint32_t remote = space != 0 ? space : 0;
-          Device* owner = runtime_->space_owner(remote == 0 ? 0 : remote);
-          transfer += runtime_->perf_models().PredictTransferUs(
-              remote, args[a].bytes, owner ? owner->link() : LinkParams{});
+          if (args[a].access & PENG_ACCESS_READ) {
+            transfer += TransferUs(args[a].buffer->ValidMask(), q.device->memory_space(),
+                                   args[a].bytes);
+          }
         }
         double finish = q.backlog_us + transfer + exec;
         if (finish < best_finish) best = d, best_finish = finish;
@@ -560,4 +575,4 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   LaunchAll(launches);
 }
 
-}  // namespace peng
+}  // namespace peng::rt

@@ -35,7 +35,7 @@
 #include "graph/graph.h"
 #include "peng/hal.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Runtime;
 class Device;
@@ -110,6 +110,8 @@ class Scheduler {
   // and returns how many tasks finished (it and the successors it cancelled).
   uint32_t Release(Run* run, uint32_t index, bool failed, std::vector<uint32_t>* ready);
   double PredictUs(const Task& task, uint32_t device) const;
+  // Predicted time to make a copy valid in `space`, given where it is valid.
+  double TransferUs(uint64_t valid_mask, uint32_t space, uint64_t bytes) const;
   bool learning() const;
 
   Runtime* runtime_;
@@ -127,4 +129,4 @@ class Scheduler {
   std::atomic<uint64_t> next_run_id_{1};
 };
 
-}  // namespace peng
+}  // namespace peng::rt

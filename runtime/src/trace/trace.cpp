@@ -6,7 +6,7 @@
 
 #include "base/clock.h"
 
-namespace peng {
+namespace peng::rt {
 
 Tracer::Tracer(std::vector<std::string> device_names)
     : device_names_(std::move(device_names)), origin_ns_(NowNs()) {}
@@ -85,4 +85,4 @@ Status Tracer::Write(const std::string& path) const {
   return OkStatus();
 }
 
-}  // namespace peng
+}  // namespace peng::rt

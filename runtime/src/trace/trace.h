@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "peng/peng.h"
 
-namespace peng {
+namespace peng::rt {
 
 class Tracer {
  public:
@@ -48,4 +48,4 @@ class Tracer {
   std::vector<std::unique_ptr<std::string>> interned_;
 };
 
-}  // namespace peng
+}  // namespace peng::rt
