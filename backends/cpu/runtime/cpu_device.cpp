@@ -171,6 +171,10 @@ peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
   if (dev->link_gbps > 0) {
     SleepUntil(start + uint64_t((dev->link_latency_us + c.size / (dev->link_gbps * 1e3)) * 1e3));
   }
+  if (c.timestamps) {
+    c.timestamps[0] = start;
+    c.timestamps[1] = NowNs();
+  }
   return PENG_OK;
 }
 
