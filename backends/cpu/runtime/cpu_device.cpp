@@ -274,6 +274,25 @@ void DeviceDestroy(peng_hal_device_t* d) {
   Pool().Add(-threads);
 }
 
+// The widest vector unit this CPU has, read at run time: a binary built for
+// a baseline ISA still reports what the machine offers.
+uint32_t VectorBits() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return 512;
+  if (__builtin_cpu_supports("avx2") || __builtin_cpu_supports("avx")) return 256;
+  return 128;
+#elif defined(__riscv_vector)
+  unsigned long vlenb;
+  asm volatile("csrr %0, vlenb" : "=r"(vlenb));
+  return uint32_t(vlenb * 8);
+#elif defined(__aarch64__)
+  return 128;
+#else
+  return 0;
+#endif
+}
+
 peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
   auto* dev = reinterpret_cast<CpuDevice*>(d);
   std::memset(out, 0, sizeof(*out));
@@ -286,13 +305,7 @@ peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
   out->compute_units = dev->threads;
   out->max_workgroups = UINT32_MAX;
   out->peak_gflops = dev->gflops;
-#if defined(__AVX512F__)
-  out->vector_bits = 512;
-#elif defined(__AVX__)
-  out->vector_bits = 256;
-#elif defined(__SSE2__) || defined(__ARM_NEON)
-  out->vector_bits = 128;
-#endif
+  out->vector_bits = VectorBits();
   return PENG_OK;
 }
 

@@ -405,6 +405,11 @@ void Scheduler::Start(Launch* l) {
 
 void Scheduler::Dispatch(Launch* l) {
   if (int err = l->acquire_error.load(); err != PENG_OK) {
+    // If the device itself is gone, the task may still run elsewhere.
+    if (!devices_[l->device]->device->CheckHealth().ok()) {
+      OnHalDone(l, PENG_ERROR_DEVICE_LOST);
+      return;
+    }
     Complete(l, peng_status_t(err), "its data could not be moved to the device");
     return;
   }
