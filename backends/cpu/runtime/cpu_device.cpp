@@ -55,7 +55,8 @@ struct CpuQueue {
   CpuDevice* device;
 };
 
-// One unit of work for a worker: a dispatch or a copy.
+// One unit of work for a worker: a dispatch or a copy. Passed by value, so
+// the hot path allocates nothing of its own.
 struct Work {
   const peng_hal_dispatch_t* dispatch = nullptr;
   peng_hal_copy_t copy{};
@@ -74,8 +75,9 @@ struct CpuDevice {
   std::unique_ptr<tbb::task_arena> arena;
   std::atomic<uint64_t> allocated{0};
 
-  std::mutex idle_mutex;
-  std::condition_variable idle_cv;
+  // Operations enqueued and not yet completed. wait_idle polls it: a worker
+  // that drops it to zero must be free to stop touching the device at once,
+  // so there is no condition variable to notify afterwards.
   std::atomic<int64_t> outstanding{0};
 };
 
@@ -106,14 +108,8 @@ WorkerPool& Pool() {
 // The device whose work this thread is running, and the next dispatch it
 // should run inline (see the header comment).
 thread_local CpuDevice* t_device = nullptr;
-thread_local Work* t_next = nullptr;
-
-void FinishOne(CpuDevice* dev) {
-  // Under the mutex: once a waiter sees zero it may destroy the device, so
-  // the count must not reach zero while this thread still uses `dev`.
-  std::lock_guard<std::mutex> lock(dev->idle_mutex);
-  if (dev->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) dev->idle_cv.notify_all();
-}
+thread_local bool t_has_next = false;
+thread_local Work t_next;
 
 void SleepUntil(uint64_t deadline_ns) {
   uint64_t now = NowNs();
@@ -178,27 +174,30 @@ peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
   return PENG_OK;
 }
 
-void RunWork(CpuDevice* dev, Work* work) {
+void RunWork(CpuDevice* dev, Work work) {
   CpuDevice* saved_device = t_device;
-  Work* saved_next = t_next;
+  bool saved_has_next = t_has_next;
+  Work saved_next = t_next;
   t_device = dev;
-  while (work) {
-    t_next = nullptr;
-    peng_status_t st = work->dispatch ? RunDispatch(dev, work->dispatch) : RunCopy(dev, work->copy);
-    peng_hal_completion_t completion = work->completion;
-    delete work;
-    completion.fn(completion.user_data, st);
-    FinishOne(dev);
-    work = t_next;  // a dispatch the completion enqueued for this device
+  while (true) {
+    t_has_next = false;
+    peng_status_t st = work.dispatch ? RunDispatch(dev, work.dispatch) : RunCopy(dev, work.copy);
+    work.completion.fn(work.completion.user_data, st);
+    bool more = t_has_next;  // the completion enqueued more work here: dev stays alive
+    if (more) work = t_next;
+    dev->outstanding.fetch_sub(1, std::memory_order_release);
+    if (!more) break;
   }
   t_device = saved_device;
+  t_has_next = saved_has_next;
   t_next = saved_next;
 }
 
-peng_status_t Submit(CpuDevice* dev, Work* work) {
+peng_status_t Submit(CpuDevice* dev, const Work& work) {
   dev->outstanding.fetch_add(1, std::memory_order_relaxed);
-  if (t_device == dev && !t_next) {
+  if (t_device == dev && !t_has_next) {
     t_next = work;
+    t_has_next = true;
     return PENG_OK;
   }
   dev->arena->enqueue([dev, work] { RunWork(dev, work); });
@@ -233,32 +232,33 @@ peng_status_t QueueEnqueueCopy(peng_hal_queue_t* q, const peng_hal_copy_t* copy,
   if ((!copy->src_buffer == !copy->src_host) || (!copy->dst_buffer == !copy->dst_host)) {
     return PENG_ERROR_INVALID_ARGUMENT;
   }
-  auto* work = new Work();
-  work->copy = *copy;
-  work->completion = completion;
+  Work work;
+  work.copy = *copy;
+  work.completion = completion;
   return Submit(reinterpret_cast<CpuQueue*>(q)->device, work);
 }
 peng_status_t QueueEnqueueDispatch(peng_hal_queue_t* q, const peng_hal_dispatch_t* dispatch,
                                    peng_hal_completion_t completion) {
   if (!dispatch || !dispatch->executable || !completion.fn) return PENG_ERROR_INVALID_ARGUMENT;
-  auto* work = new Work();
-  work->dispatch = dispatch;
-  work->completion = completion;
+  Work work;
+  work.dispatch = dispatch;
+  work.completion = completion;
   return Submit(reinterpret_cast<CpuQueue*>(q)->device, work);
 }
 peng_status_t QueueWaitIdle(peng_hal_queue_t* q, uint64_t timeout_ns) {
   CpuDevice* dev = reinterpret_cast<CpuQueue*>(q)->device;
   // Waiting from one of the device's own workers would wait for itself.
   if (t_device == dev) return PENG_ERROR_INVALID_ARGUMENT;
-  std::unique_lock<std::mutex> lock(dev->idle_mutex);
-  auto idle = [&] { return dev->outstanding.load(std::memory_order_acquire) == 0; };
-  if (timeout_ns == PENG_WAIT_FOREVER) {
-    dev->idle_cv.wait(lock, idle);
-    return PENG_OK;
+  // Polls with a growing sleep: waiting for idle is rare (teardown), and it
+  // keeps the per-operation path free of locks.
+  uint64_t deadline = timeout_ns == PENG_WAIT_FOREVER ? UINT64_MAX : NowNs() + timeout_ns;
+  uint64_t sleep_ns = 1000;
+  while (dev->outstanding.load(std::memory_order_acquire) != 0) {
+    if (NowNs() >= deadline) return PENG_ERROR_TIMEOUT;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
+    sleep_ns = std::min<uint64_t>(sleep_ns * 2, 1000000);
   }
-  return dev->idle_cv.wait_for(lock, std::chrono::nanoseconds(timeout_ns), idle)
-             ? PENG_OK
-             : PENG_ERROR_TIMEOUT;
+  return PENG_OK;
 }
 const peng_hal_queue_vtable_t kQueueVtable = {
     /*.destroy = */ QueueDestroy,

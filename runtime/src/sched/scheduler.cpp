@@ -22,6 +22,7 @@ struct Launch {
   uint32_t index;
   uint32_t device;
   double predicted_us;
+  bool measure;  // timestamps wanted (models learning, or tracing)
   uint64_t enqueue_ns;
   uint64_t timestamps[2];
   std::atomic<uint32_t> acquires_pending;
@@ -161,7 +162,7 @@ Status Scheduler::WaitIdle(uint64_t timeout_ns) {
 // ------------------------------------------------------------------ queues
 
 void Scheduler::PushReady(Run* run, const uint32_t* indices, size_t count) {
-  std::vector<Launch*> launches;
+  LaunchList launches;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t i = 0; i < count; ++i) {
@@ -333,11 +334,12 @@ Launch* Scheduler::NewLaunchLocked(const ReadyTask& rt, uint32_t device) {
   l->index = rt.index;
   l->device = device;
   l->predicted_us = -1;
+  l->measure = false;
   l->acquire_error.store(PENG_OK, std::memory_order_relaxed);
   return l;
 }
 
-void Scheduler::PumpAllLocked(std::vector<Launch*>* launches) {
+void Scheduler::PumpAllLocked(LaunchList* launches) {
   for (uint32_t d = 0; d < devices_.size(); ++d) {
     DeviceQueue& q = *devices_[d];
     ReadyTask rt;
@@ -346,17 +348,15 @@ void Scheduler::PumpAllLocked(std::vector<Launch*>* launches) {
       launches->push_back(NewLaunchLocked(rt, d));
     }
   }
-  if (!lost_launches_.empty()) {
-    launches->insert(launches->end(), lost_launches_.begin(), lost_launches_.end());
-    lost_launches_.clear();
-  }
+  for (Launch* l : lost_launches_) launches->push_back(l);
+  lost_launches_.clear();
 }
 
-void Scheduler::LaunchAll(std::vector<Launch*>& launches) {
+void Scheduler::LaunchAll(LaunchList& launches) {
   // The first launch goes last: on a CPU device it then tends to run on this
   // thread right after, while the others spread to idle threads.
   if (t_launch_depth > 0) {
-    t_deferred.insert(t_deferred.end(), launches.rbegin(), launches.rend());
+    for (size_t i = launches.size(); i-- > 0;) t_deferred.push_back(launches[i]);
     return;
   }
   ++t_launch_depth;
@@ -382,8 +382,11 @@ void Scheduler::Start(Launch* l) {
     Complete(l, PENG_OK);  // an empty grid: nothing to do
     return;
   }
-  if (learning()) l->predicted_us = PredictUs(task, l->device);
-  l->enqueue_ns = NowNs();
+  l->measure = learning();
+  if (l->measure) {
+    l->predicted_us = PredictUs(task, l->device);
+    l->enqueue_ns = NowNs();
+  }
   uint32_t n = task.arg_count;
   l->buffers.resize(n);
   l->acquires_pending.store(n + 1, std::memory_order_relaxed);
@@ -441,7 +444,7 @@ void Scheduler::Dispatch(Launch* l) {
   d.buffers = l->buffers.data();
   d.binding_slots = l->slots.data();
   l->timestamps[0] = l->timestamps[1] = 0;
-  d.timestamps = l->timestamps;
+  d.timestamps = l->measure ? l->timestamps : nullptr;
   d.flops = task.flops;
   d.bytes = task.bytes;
   Status st = devices_[l->device]->device->EnqueueDispatch(d, peng_hal_completion_t{&OnHalDone, l});
@@ -458,8 +461,11 @@ void Scheduler::Dispatch(Launch* l) {
 void Scheduler::OnHalDone(void* user, peng_status_t status) {
   Launch* l = static_cast<Launch*>(user);
   Scheduler* self = l->scheduler;
-  uint64_t end = l->timestamps[1] ? l->timestamps[1] : NowNs();
-  uint64_t start = l->timestamps[0] ? l->timestamps[0] : l->enqueue_ns;
+  uint64_t start = 0, end = 0;
+  if (l->measure) {
+    end = l->timestamps[1] ? l->timestamps[1] : NowNs();
+    start = l->timestamps[0] ? l->timestamps[0] : l->enqueue_ns;
+  }
   const Graph& graph = *l->run->graph;
   const Task& task = graph.task(l->index);
   DeviceQueue& q = *self->devices_[l->device];
@@ -470,7 +476,7 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
       if (args[i].access & PENG_ACCESS_WRITE) args[i].buffer->CommitWrite(space);
     }
     q.tasks_run.fetch_add(1, std::memory_order_relaxed);
-    if (self->learning()) {
+    if (l->measure) {
       self->runtime_->perf_models().Record(task.kernel->name(), task.bucket, q.device->name(),
                                            (end - start) * 1e-3);
     }
@@ -478,7 +484,7 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
     self->runtime_->OnDeviceLost(l->device);
     // Another device may still run it, if the placement allows it.
     if (task.device < 0) {
-      std::vector<Launch*> launches;
+      LaunchList launches;
       {
         std::lock_guard<std::mutex> lock(self->mutex_);
         --q.inflight;
@@ -499,7 +505,8 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
       return;
     }
   }
-  if (Tracer* tracer = self->runtime_->tracer()) {
+  Tracer* tracer = self->runtime_->tracer();
+  if (tracer && l->measure) {
     tracer->RecordTask(l->device, task.kernel->name(), l->run->id, l->index, start, end,
                        l->predicted_us, status);
   }
@@ -507,13 +514,13 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
 }
 
 uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<uint32_t>* ready) {
-  // Iterative: a failure may cancel a long chain.
-  std::vector<std::pair<uint32_t, bool>> stack{{index, failed}};
   const Graph& graph = *run->graph;
+  // Tasks cancelled on the way; empty (no allocation) unless something failed.
+  std::vector<uint32_t> cancelled;
   uint32_t finished = 0;
-  while (!stack.empty()) {
-    auto [i, fail] = stack.back();
-    stack.pop_back();
+  uint32_t i = index;
+  bool fail = failed;
+  while (true) {
     ++finished;
     const uint32_t* succ = graph.successors(i);
     uint32_t count = graph.successor_count(i);
@@ -522,14 +529,17 @@ uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<u
       if (fail) run->cancelled[s].store(1, std::memory_order_relaxed);
       if (run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
         if (run->cancelled[s].load(std::memory_order_relaxed)) {
-          stack.emplace_back(s, true);
+          cancelled.push_back(s);
         } else {
           ready->push_back(s);
         }
       }
     }
+    if (cancelled.empty()) return finished;
+    i = cancelled.back();
+    cancelled.pop_back();
+    fail = true;
   }
-  return finished;
 }
 
 void Scheduler::SetError(Run* run, peng_status_t status, std::string message) {
@@ -557,7 +567,7 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
 
   int saved_device = t_current_device;
   t_current_device = device == UINT32_MAX ? -1 : int(device);
-  std::vector<Launch*> launches;
+  LaunchList launches;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (device != UINT32_MAX) {
