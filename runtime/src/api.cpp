@@ -144,7 +144,7 @@ peng_status_t peng_runtime_find_device(peng_runtime_t runtime, const char* name,
 
 peng_status_t peng_runtime_set_policy(peng_runtime_t runtime, peng_policy_t policy) {
   PENG_LOOKUP(Runtime, rt, runtime, "runtime");
-  if (policy < PENG_POLICY_EAGER || policy > PENG_POLICY_COST_MODEL) {
+  if (RawEnum(policy) < PENG_POLICY_EAGER || RawEnum(policy) > PENG_POLICY_COST_MODEL) {
     return Report(PENG_ERROR_INVALID_ARGUMENT, "unknown policy");
   }
   rt->scheduler().set_policy(policy);

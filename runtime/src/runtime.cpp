@@ -45,7 +45,7 @@ RuntimeOptions RuntimeOptions::FromC(const peng_runtime_options_t* c) {
   peng_runtime_options_t defaults;
   peng_runtime_options_init(&defaults);
   if (!c) c = &defaults;
-  o.policy = c->policy;
+  std::memcpy(&o.policy, &c->policy, sizeof o.policy);  // may be out of range: checked later
   o.platform_path = EnvOr(c->platform_path, "PENG_PLATFORM");
   o.plugin_path = EnvOr(c->plugin_path, "PENG_PLUGIN_PATH");
   o.perf_model_path = EnvOr(c->perf_model_path, "PENG_PERF_MODEL");
@@ -56,8 +56,9 @@ RuntimeOptions RuntimeOptions::FromC(const peng_runtime_options_t* c) {
 }
 
 Result<Ref<Runtime>> Runtime::Create(const RuntimeOptions& options) {
-  if (options.policy < PENG_POLICY_EAGER || options.policy > PENG_POLICY_COST_MODEL) {
-    return Error(PENG_ERROR_INVALID_ARGUMENT, "unknown scheduling policy ", int(options.policy));
+  int policy = RawEnum(options.policy);
+  if (policy < PENG_POLICY_EAGER || policy > PENG_POLICY_COST_MODEL) {
+    return Error(PENG_ERROR_INVALID_ARGUMENT, "unknown scheduling policy ", policy);
   }
   Ref<Runtime> rt = Ref<Runtime>::Adopt(new Runtime());
   rt->options_ = options;

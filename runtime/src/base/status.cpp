@@ -24,6 +24,8 @@ extern "C" {
 const char* peng_last_error_message(void) { return peng::rt::LastErrorMessage(); }
 
 const char* peng_status_string(peng_status_t status) {
+  int v = peng::rt::RawEnum(status);
+  if (v < PENG_OK || v > PENG_ERROR_INTERNAL) return "PENG_ERROR_UNKNOWN";
   switch (status) {
     case PENG_OK: return "PENG_OK";
     case PENG_ERROR_INVALID_ARGUMENT: return "PENG_ERROR_INVALID_ARGUMENT";
@@ -45,6 +47,8 @@ const char* peng_status_string(peng_status_t status) {
 }
 
 size_t peng_dtype_size(peng_dtype_t dtype) {
+  int v = peng::rt::RawEnum(dtype);
+  if (v <= PENG_DTYPE_INVALID || v >= PENG_DTYPE_COUNT_) return 0;
   switch (dtype) {
     case PENG_DTYPE_F32: case PENG_DTYPE_I32: return 4;
     case PENG_DTYPE_F16: case PENG_DTYPE_BF16: case PENG_DTYPE_I16: return 2;
@@ -57,10 +61,13 @@ size_t peng_dtype_size(peng_dtype_t dtype) {
 const char* peng_dtype_name(peng_dtype_t dtype) {
   static const char* const kNames[] = {"invalid", "f32", "f16", "bf16", "f64", "i8",
                                        "u8",      "i16", "i32", "i64",  "bool"};
-  return dtype >= 0 && dtype < PENG_DTYPE_COUNT_ ? kNames[dtype] : "invalid";
+  int v = peng::rt::RawEnum(dtype);
+  return v >= 0 && v < PENG_DTYPE_COUNT_ ? kNames[v] : "invalid";
 }
 
 const char* peng_device_kind_name(peng_device_kind_t kind) {
+  int v = peng::rt::RawEnum(kind);
+  if (v < PENG_DEVICE_CPU || v > PENG_DEVICE_DPU) return "unknown";
   switch (kind) {
     case PENG_DEVICE_CPU: return "cpu";
     case PENG_DEVICE_GPU: return "gpu";

@@ -8,6 +8,7 @@
 // and returns the bare code.
 #pragma once
 
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -56,6 +57,16 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> value_;
 };
+
+// The integer in a C enum that came across the ABI. C callers may pass any
+// int; loading it as the C++ enum type would be undefined if out of range.
+template <typename E>
+int RawEnum(const E& e) {
+  static_assert(sizeof(E) == sizeof(int));
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 // Records the message for peng_last_error_message() on this thread.
 peng_status_t Report(const Status& status);

@@ -82,7 +82,7 @@ Result<uint32_t> Graph::AddTask(Kernel* kernel, const peng_tensor_arg_t* args, u
       return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", kname, "' argument ", i,
                    ": buffer belongs to another runtime");
     }
-    if (a.dtype != d.dtype) {
+    if (RawEnum(a.dtype) != RawEnum(d.dtype)) {
       return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", kname, "' argument ", i, ": dtype ",
                    peng_dtype_name(a.dtype), " does not match the kernel's ",
                    peng_dtype_name(d.dtype));

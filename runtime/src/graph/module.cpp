@@ -30,11 +30,11 @@ static Status CheckDef(const peng_native_kernel_def_t& def) {
   }
   for (uint32_t i = 0; i < def.arg_count; ++i) {
     const peng_arg_desc_t& a = def.args[i];
-    if (peng_dtype_size(a.dtype) == 0) {
+    if (RawEnum(a.dtype) <= PENG_DTYPE_INVALID || RawEnum(a.dtype) >= PENG_DTYPE_COUNT_) {
       return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", def.name, "' argument ", i,
                    " has an invalid dtype");
     }
-    if (a.access < PENG_ACCESS_READ || a.access > PENG_ACCESS_READWRITE) {
+    if (RawEnum(a.access) < PENG_ACCESS_READ || RawEnum(a.access) > PENG_ACCESS_READWRITE) {
       return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", def.name, "' argument ", i,
                    " has an invalid access mode");
     }
