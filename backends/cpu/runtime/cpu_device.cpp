@@ -116,8 +116,13 @@ void SleepUntil(uint64_t deadline_ns) {
   if (deadline_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
 }
 
+// Set once per RunWork: the arena slot of this worker.
+thread_local uint32_t t_thread_index = 0;
+
 peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
-  uint64_t start = NowNs();
+  // The clock only when someone reads it: a timing model or timestamps.
+  const bool timed = dev->gflops > 0 || d->timestamps;
+  uint64_t start = timed ? NowNs() : 0;
   const peng_dispatch_state_t& state = d->state;
   for (uint32_t i = 0; i < state.binding_count; ++i) {
     d->binding_slots[i] = reinterpret_cast<CpuBuffer*>(d->buffers[i])->data;
@@ -137,7 +142,9 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
   };
   if (total == 1) {
-    run_one(0);
+    peng_workgroup_state_t wg{};
+    wg.thread_index = t_thread_index;
+    if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
   } else if (total > 1) {
     tbb::parallel_for(tbb::blocked_range<uint64_t>(0, total),
                       [&](const tbb::blocked_range<uint64_t>& r) {
@@ -179,6 +186,10 @@ void RunWork(CpuDevice* dev, Work work) {
   bool saved_has_next = t_has_next;
   Work saved_next = t_next;
   t_device = dev;
+  {
+    int idx = tbb::this_task_arena::current_thread_index();
+    t_thread_index = idx < 0 ? 0 : uint32_t(idx);
+  }
   while (true) {
     t_has_next = false;
     peng_status_t st = work.dispatch ? RunDispatch(dev, work.dispatch) : RunCopy(dev, work.copy);

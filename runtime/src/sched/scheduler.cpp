@@ -570,19 +570,44 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   LaunchList launches;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (device != UINT32_MAX) {
+    // One successor and nothing queued ahead of it: it takes this task's slot
+    // on the same device, skipping push, choose, pop and pump.
+    bool handed_over = false;
+    if (device != UINT32_MAX && ready.size() == 1 && status == PENG_OK) {
+      const Task& t = run->graph->task(ready[0]);
+      peng_policy_t p = policy();
+      DeviceQueue& q = *devices_[device];
+      bool ok = (p == PENG_POLICY_EAGER || p == PENG_POLICY_WORK_STEALING) && !q.lost &&
+                (t.device < 0 || t.device == int(device)) && t.kernel->SupportedOn(device) &&
+                q.queue.empty() && lost_launches_.empty();
+      if (ok && p == PENG_POLICY_EAGER) {
+        for (auto& [mask, cq] : central_) {
+          if (((mask >> device) & 1) && !cq.empty()) ok = false;
+        }
+      }
+      if (ok) {
+        free_launches_.push_back(l);
+        launches.push_back(NewLaunchLocked(ReadyTask{run, ready[0], t.priority, seq_++}, device));
+        handed_over = true;
+      }
+    }
+    if (handed_over) {
+      // inflight unchanged: the successor holds the slot
+    } else if (device != UINT32_MAX) {
       DeviceQueue& q = *devices_[device];
       --q.inflight;
       if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
         q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
       }
     }
-    free_launches_.push_back(l);
-    for (uint32_t s : ready) {
-      const Task& t = run->graph->task(s);
-      PushLocked(ReadyTask{run, s, t.priority, seq_++});
+    if (!handed_over) {
+      free_launches_.push_back(l);
+      for (uint32_t s : ready) {
+        const Task& t = run->graph->task(s);
+        PushLocked(ReadyTask{run, s, t.priority, seq_++});
+      }
+      PumpAllLocked(&launches);
     }
-    PumpAllLocked(&launches);
   }
   t_current_device = saved_device;
   // After this the run may be gone: no access to it below.
