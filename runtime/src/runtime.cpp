@@ -83,6 +83,17 @@ Result<Ref<Runtime>> Runtime::Create(const RuntimeOptions& options) {
   return rt;
 }
 
+thread_local int t_device_callback_depth = 0;
+
+void Runtime::Release() const {
+  if (!ReleaseRef()) return;
+  if (t_device_callback_depth > 0) {
+    std::thread([self = this] { delete self; }).detach();
+    return;
+  }
+  delete this;
+}
+
 Runtime::~Runtime() {
   scheduler_.reset();  // waits for runs
   devices_.clear();    // before the plugins that implement them go away

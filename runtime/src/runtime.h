@@ -31,8 +31,20 @@ struct RuntimeOptions {
   static RuntimeOptions FromC(const peng_runtime_options_t* options);
 };
 
+// Non-zero while this thread runs a device's completion callback.
+extern thread_local int t_device_callback_depth;
+struct DeviceCallbackScope {
+  DeviceCallbackScope() { ++t_device_callback_depth; }
+  ~DeviceCallbackScope() { --t_device_callback_depth; }
+};
+
 class Runtime : public RefCounted<Runtime> {
  public:
+  // Hides RefCounted::Release. A last reference dropped inside a device
+  // callback (a task's data outliving every handle) must not destroy the
+  // devices from one of their own threads: destruction moves to a new thread.
+  void Release() const;
+
   static Result<Ref<Runtime>> Create(const RuntimeOptions& options);
   ~Runtime();
 

@@ -83,6 +83,7 @@ struct Transfer {
 };
 
 void TransferDone(void* user, peng_status_t status) {
+  DeviceCallbackScope scope;
   std::unique_ptr<Transfer> t(static_cast<Transfer*>(user));
   // Queueing behind other work on the device is not link time.
   uint64_t end = t->timestamps[1] ? t->timestamps[1] : NowNs();
@@ -166,19 +167,16 @@ void Buffer::StartFetch(uint32_t space) {
     copy.dst_host = host.ok() ? *host : nullptr;
     copy.src_buffer = copies_[source].hal;
   }
-  // The keep-alive covers the copy: the buffer must outlive its completion.
-  AddRef();
-  t->then = [this, space](peng_status_t s) {
-    FinishFetch(space, s);
-    Release();
-  };
+  // No keep-alive reference: whoever waits for this copy (a task's run, or a
+  // host read in progress) holds the buffer until its waiter has run, and a
+  // reference dropped here could be the runtime's last, on a device thread.
+  t->then = [this, space](peng_status_t s) { FinishFetch(space, s); };
   mutex_.unlock();
   Status st = device->EnqueueCopy(copy, peng_hal_completion_t{&TransferDone, t});
   if (!st.ok()) {
     Report(st);
     delete t;
     FinishFetch(space, st.code());
-    Release();
   }
   mutex_.lock();
 }

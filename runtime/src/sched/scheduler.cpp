@@ -141,10 +141,10 @@ void Scheduler::FinishRun(Run* run) {
   std::string message = std::move(run->error_message);
   delete run;
   done->Complete(status, std::move(message));
-  {
-    std::lock_guard<std::mutex> lock(idle_mutex_);
-    active_runs_.fetch_sub(1);
-  }
+  // Notify under the lock: once the count is zero a waiter may destroy the
+  // scheduler, so this thread must be done with idle_cv_ before it can wake.
+  std::lock_guard<std::mutex> lock(idle_mutex_);
+  active_runs_.fetch_sub(1);
   idle_cv_.notify_all();
 }
 
@@ -459,6 +459,7 @@ void Scheduler::Dispatch(Launch* l) {
 }
 
 void Scheduler::OnHalDone(void* user, peng_status_t status) {
+  DeviceCallbackScope scope;
   Launch* l = static_cast<Launch*>(user);
   Scheduler* self = l->scheduler;
   uint64_t start = 0, end = 0;
