@@ -12,9 +12,16 @@
 // enqueues the next dispatch of the same device, that dispatch runs next on
 // the same worker without a round trip through the arena: a dependent chain
 // costs no thread hand-off.
+#if PENG_CPU_EXECUTOR_THREADS
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <vector>
+#else
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -63,24 +70,85 @@ struct Work {
   peng_hal_completion_t completion{};
 };
 
-struct CpuDevice {
-  peng_hal_device_t base;
-  std::string name;
-  std::string targets;  // comma-separated
-  peng_device_kind_t kind;
-  uint32_t memory_space;
-  uint32_t threads;
-  uint64_t memory_bytes;
-  double gflops, mem_gbps, launch_us, link_gbps, link_latency_us;
-  std::unique_ptr<tbb::task_arena> arena;
-  std::atomic<uint64_t> allocated{0};
+// Where a device's work runs. Normally a oneTBB arena. ThreadSanitizer
+// cannot see the synchronisation inside Debian's uninstrumented libtbb and
+// reports every hand-off to a worker as a race, so the tsan preset builds
+// this backend with PENG_CPU_EXECUTOR_THREADS: a plain std::thread pool with
+// the same three operations, which TSan sees through. Every other build runs
+// on oneTBB.
+#if PENG_CPU_EXECUTOR_THREADS
+thread_local int t_pool_index = -1;
 
-  // Operations enqueued and not yet completed. wait_idle polls it: a worker
-  // that drops it to zero must be free to stop touching the device at once,
-  // so there is no condition variable to notify afterwards.
-  std::atomic<int64_t> outstanding{0};
+class Executor {
+ public:
+  explicit Executor(int threads) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this, i] { Loop(i); });
+  }
+  ~Executor() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  void Enqueue(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+  // Runs body(i) for i in [0, n) on this thread and idle workers; returns
+  // when all are done.
+  template <typename Body>
+  void ParallelFor(uint64_t n, Body&& body) {
+    struct State {
+      std::atomic<uint64_t> next{0};
+      std::mutex mutex;
+      std::condition_variable cv;
+      uint64_t done = 0;
+    };
+    auto state = std::make_shared<State>();
+    std::function<void(uint64_t)> fn = body;
+    auto drain = [state, fn, n] {
+      uint64_t finished = 0;
+      for (uint64_t i; (i = state->next.fetch_add(1)) < n; ++finished) fn(i);
+      if (finished) {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->done += finished;
+        if (state->done == n) state->cv.notify_all();
+      }
+    };
+    for (size_t k = 1; k < workers_.size() && k < n; ++k) Enqueue(drain);
+    drain();
+    std::unique_lock<std::mutex> lock(state->mutex);
+    state->cv.wait(lock, [&] { return state->done == n; });
+  }
+  static int ThreadIndex() { return t_pool_index; }
+
+ private:
+  void Loop(int index) {
+    t_pool_index = index;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto f = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
 };
-
+void AddWorkers(long) {}
+#else
 // Keeps TBB's worker pool as large as all CPU devices' threads together: by
 // default it has one thread fewer than the machine, and our arenas have no
 // application thread joining them.
@@ -100,10 +168,49 @@ struct WorkerPool {
     }
   }
 };
-WorkerPool& Pool() {
+void AddWorkers(long delta) {
   static WorkerPool* pool = new WorkerPool();
-  return *pool;
+  pool->Add(delta);
 }
+
+class Executor {
+ public:
+  // No slot reserved for application threads: only TBB workers serve it.
+  explicit Executor(int threads) : arena_(threads, 0) {}
+  template <typename F>
+  void Enqueue(F&& f) {
+    arena_.enqueue(std::forward<F>(f));
+  }
+  template <typename Body>
+  void ParallelFor(uint64_t n, Body&& body) {
+    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, n), [&](const tbb::blocked_range<uint64_t>& r) {
+      for (uint64_t i = r.begin(); i != r.end(); ++i) body(i);
+    });
+  }
+  static int ThreadIndex() { return tbb::this_task_arena::current_thread_index(); }
+
+ private:
+  tbb::task_arena arena_;
+};
+#endif
+
+struct CpuDevice {
+  peng_hal_device_t base;
+  std::string name;
+  std::string targets;  // comma-separated
+  peng_device_kind_t kind;
+  uint32_t memory_space;
+  uint32_t threads;
+  uint64_t memory_bytes;
+  double gflops, mem_gbps, launch_us, link_gbps, link_latency_us;
+  std::unique_ptr<Executor> executor;
+  std::atomic<uint64_t> allocated{0};
+
+  // Operations enqueued and not yet completed. wait_idle polls it: a worker
+  // that drops it to zero must be free to stop touching the device at once,
+  // so there is no condition variable to notify afterwards.
+  std::atomic<int64_t> outstanding{0};
+};
 
 // The device whose work this thread is running, and the next dispatch it
 // should run inline (see the header comment).
@@ -137,7 +244,7 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     wg.workgroup_id[0] = uint32_t(flat % nx);
     wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
     wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
-    int idx = tbb::this_task_arena::current_thread_index();
+    int idx = Executor::ThreadIndex();
     wg.thread_index = idx < 0 ? 0 : uint32_t(idx);
     if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
   };
@@ -146,10 +253,7 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     wg.thread_index = t_thread_index;
     if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
   } else if (total > 1) {
-    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, total),
-                      [&](const tbb::blocked_range<uint64_t>& r) {
-                        for (uint64_t i = r.begin(); i != r.end(); ++i) run_one(i);
-                      });
+    dev->executor->ParallelFor(total, run_one);
   }
   if (dev->gflops > 0) {
     double us = dev->launch_us + d->flops / (dev->gflops * 1e3);
@@ -187,7 +291,7 @@ void RunWork(CpuDevice* dev, Work work) {
   Work saved_next = t_next;
   t_device = dev;
   {
-    int idx = tbb::this_task_arena::current_thread_index();
+    int idx = Executor::ThreadIndex();
     t_thread_index = idx < 0 ? 0 : uint32_t(idx);
   }
   while (true) {
@@ -211,7 +315,7 @@ peng_status_t Submit(CpuDevice* dev, const Work& work) {
     t_has_next = true;
     return PENG_OK;
   }
-  dev->arena->enqueue([dev, work] { RunWork(dev, work); });
+  dev->executor->Enqueue([dev, work] { RunWork(dev, work); });
   return PENG_OK;
 }
 
@@ -282,7 +386,7 @@ void DeviceDestroy(peng_hal_device_t* d) {
   auto* dev = reinterpret_cast<CpuDevice*>(d);
   long threads = long(dev->threads);
   delete dev;
-  Pool().Add(-threads);
+  AddWorkers(-threads);
 }
 
 // The widest vector unit this CPU has, read at run time: a binary built for
@@ -401,9 +505,8 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p,
   dev->launch_us = p->model_launch_us;
   dev->link_gbps = p->memory_space != 0 ? p->link_gbps : 0;
   dev->link_latency_us = p->memory_space != 0 ? p->link_latency_us : 0;
-  Pool().Add(long(dev->threads));
-  // No slot reserved for application threads: only TBB workers serve it.
-  dev->arena = std::make_unique<tbb::task_arena>(int(dev->threads), 0);
+  AddWorkers(long(dev->threads));
+  dev->executor = std::make_unique<Executor>(int(dev->threads));
   *out = &dev.release()->base;
   return PENG_OK;
 }
