@@ -105,7 +105,12 @@ Status Kernel::LoadOnDevices() {
       if (!supported.ok()) return supported.status();
       if (!*supported) continue;
       auto exe = device->LoadExecutable(spec);
-      if (!exe.ok()) return exe.status();
+      if (!exe.ok()) {
+        // The device claimed the target but cannot load this code: it does
+        // not get the kernel; another variant or device may still run it.
+        Report(exe.status());
+        continue;
+      }
       executables_[d] = *exe;
       supported_mask_ |= uint64_t(1) << d;
       break;

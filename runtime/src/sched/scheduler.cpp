@@ -97,8 +97,13 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
   Ref<Event> done = run->done;
 
   std::vector<Ref<Event>> waits = wait_events;
-  for (const auto& [buffer, writes] : graph->buffer_modes()) {
-    buffer->SequenceRun(writes, done, &waits);
+  {
+    // One lock over all the run's buffers: two runs sequenced buffer by
+    // buffer in different orders would each wait for the other.
+    std::lock_guard<std::mutex> lock(sequence_mutex_);
+    for (const auto& [buffer, writes] : graph->buffer_modes()) {
+      buffer->SequenceRun(writes, done, &waits);
+    }
   }
   active_runs_.fetch_add(1);
   Run* r = run.release();  // owned by itself until FinishRun

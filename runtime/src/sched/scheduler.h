@@ -177,6 +177,7 @@ class Scheduler {
   std::vector<Launch*> free_launches_;
   std::vector<Launch*> lost_launches_;  // ready tasks with no usable device left
 
+  std::mutex sequence_mutex_;  // orders submissions that share buffers
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
   std::atomic<uint64_t> active_runs_{0};
