@@ -1,0 +1,160 @@
+#include "backend_registry.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "hal/builtin.h"
+
+#ifndef PENG_NULL_PLUGIN_FILE
+#error "PENG_NULL_PLUGIN_FILE must name the null plugin (set by tests/conformance/CMakeLists.txt)"
+#endif
+
+namespace peng_cts {
+
+bool BackendConfig::Has(const std::string& cap) const {
+  return std::find(caps.begin(), caps.end(), cap) != caps.end();
+}
+
+peng_hal_device_params_t BackendConfig::Params() const {
+  peng_hal_device_params_t p{};
+  p.name = device_name.c_str();
+  p.kind = kind;
+  p.memory_space = memory_space;
+  p.threads = threads;
+  p.link_gbps = link_gbps;
+  p.link_latency_us = link_latency_us;
+  return p;
+}
+
+const peng_hal_factory_t* BackendConfig::Factory(std::string* error) const {
+  if (Has(kPlugin)) return LoadPluginFactory(PluginFile(), error);
+  if (factory_name == "cpu") return peng_backend_cpu_factory();
+  if (factory_name == "null") return peng_backend_null_factory();
+  *error = "no factory for backend '" + factory_name + "'";
+  return nullptr;
+}
+
+const char* PluginFile() { return PENG_NULL_PLUGIN_FILE; }
+
+const peng_hal_factory_t* LoadPluginFactory(const std::string& file, std::string* error) {
+  // One dlopen per file for the process, as the runtime keeps its plugins.
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = dlerror();
+    *error = "dlopen('" + file + "') failed: " + (why ? why : "unknown error");
+    return nullptr;
+  }
+  auto reg = reinterpret_cast<peng_hal_plugin_register_fn_t>(dlsym(handle, PENG_HAL_PLUGIN_SYMBOL));
+  if (!reg) {
+    *error = "'" + file + "' does not export " PENG_HAL_PLUGIN_SYMBOL;
+    return nullptr;
+  }
+  const peng_hal_factory_t* factory = reg();
+  if (!factory) *error = "'" + file + "': " PENG_HAL_PLUGIN_SYMBOL "() returned NULL";
+  return factory;
+}
+
+std::string TestSuffix(const std::string& name) {
+  std::string s = name;
+  for (char& c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
+  }
+  return s;
+}
+
+namespace {
+
+// A host CPU plus one CPU-backend device with its own memory behind a link.
+constexpr char kDiscreteProfile[] = R"(
+[platform]
+name = "cts-discrete"
+
+[[device]]
+name = "cpu0"
+backend = "cpu"
+kind = "cpu"
+threads = 1
+
+[[device]]
+name = "cpu1"
+backend = "cpu"
+kind = "npu"
+memory = "discrete"
+threads = 2
+  [device.link]
+  gbps = 50.0
+  latency_us = 1.0
+)";
+
+std::vector<BackendConfig> MakeBackends() {
+  std::vector<BackendConfig> all;
+
+  BackendConfig cpu;
+  cpu.name = "cpu";
+  cpu.factory_name = "cpu";
+  cpu.caps = {kAllocate, kMap, kCopy, kDispatch, kHostKernels};
+  cpu.device_name = "cpu0";
+  cpu.kind = PENG_DEVICE_CPU;
+  cpu.memory_space = 0;
+  cpu.threads = 2;
+  cpu.runtime_device = "cpu0";
+  cpu.runtime_backend = "cpu";
+  all.push_back(cpu);
+
+  // The CPU backend modelling an accelerator: its own memory space and a
+  // link; copies go through enqueue_copy. Its buffers still map (the memory
+  // is the host's), which the suite allows but does not need.
+  BackendConfig discrete = cpu;
+  discrete.name = "cpu-discrete";
+  discrete.caps = {kAllocate, kCopy, kDispatch, kHostKernels, kOwnMemory};
+  discrete.device_name = "npu0";
+  discrete.kind = PENG_DEVICE_NPU;
+  discrete.memory_space = 1;
+  discrete.link_gbps = 50.0;
+  discrete.link_latency_us = 1.0;
+  discrete.runtime_platform_toml = kDiscreteProfile;
+  discrete.runtime_device = "cpu1";
+  discrete.runtime_backend = "cpu";
+  all.push_back(discrete);
+
+  // The skeleton: it enumerates, opens, reports and makes queues, and refuses
+  // everything else.
+  BackendConfig null;
+  null.name = "null";
+  null.factory_name = "null";
+  null.caps = {kOwnMemory};
+  null.device_name = "null0";
+  null.kind = PENG_DEVICE_NPU;
+  null.memory_space = 1;
+  null.runtime_enable_null = true;
+  null.runtime_device = "null0";
+  null.runtime_backend = "null";
+  all.push_back(null);
+
+  BackendConfig plugin = null;
+  plugin.name = "null-plugin";
+  plugin.factory_name = "nullplug";
+  plugin.caps = {kOwnMemory, kPlugin};
+  plugin.device_name = "nullplug0";
+  plugin.runtime_enable_null = false;
+  plugin.runtime_plugin = true;
+  plugin.runtime_device = "nullplug0";
+  plugin.runtime_backend = "nullplug";
+  all.push_back(plugin);
+  return all;
+}
+
+}  // namespace
+
+void PrintTo(const BackendConfig& backend, std::ostream* os) { *os << backend.name; }
+
+const std::vector<BackendConfig>& AllBackends() {
+  static const std::vector<BackendConfig> all = MakeBackends();
+  return all;
+}
+
+}  // namespace peng_cts
