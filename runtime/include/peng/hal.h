@@ -22,6 +22,11 @@
  *
  * backends/null is the skeleton to copy.
  *
+ * Queues: operations on one queue may run concurrently and complete in any
+ * order; the runtime orders dependent work itself, through completions. Any
+ * thread may call enqueue_* at any time, also concurrently and from inside a
+ * completion: a backend makes its queue thread-safe.
+ *
  * Completions: enqueue_* calls return at once; when the operation finishes the
  * backend calls completion.fn(completion.user_data, status) exactly once, from
  * any thread (a worker, a driver interrupt thread). A backend must not call it
