@@ -62,9 +62,9 @@ Device::~Device() {
 
 bool Device::MarkLost() {
   bool expected = false;
-  if (!lost_.compare_exchange_strong(expected, true)) return false;
-  info_.lost = 1;
-  return true;
+  // info_ stays as queried: readers copy it unlocked, and peng_device_info
+  // fills `lost` from lost().
+  return lost_.compare_exchange_strong(expected, true);
 }
 
 Result<int> Device::Supports(const peng_hal_kernel_spec_t& spec) {

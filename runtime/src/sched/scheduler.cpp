@@ -65,10 +65,6 @@ Scheduler::~Scheduler() {
 
 void Scheduler::set_policy(peng_policy_t policy) { policy_.store(policy); }
 
-uint64_t Scheduler::tasks_run(uint32_t device) const {
-  return device < devices_.size() ? devices_[device]->tasks_run.load() : 0;
-}
-
 bool Scheduler::learning() const {
   return policy() == PENG_POLICY_COST_MODEL || runtime_->tracer() != nullptr ||
          runtime_->learn_models();
@@ -481,7 +477,6 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
     for (uint32_t i = 0; i < task.arg_count; ++i) {
       if (args[i].access & PENG_ACCESS_WRITE) args[i].buffer->CommitWrite(space);
     }
-    q.tasks_run.fetch_add(1, std::memory_order_relaxed);
     if (l->measure) {
       self->runtime_->perf_models().Record(task.kernel->name(), task.bucket, q.device->name(),
                                            (end - start) * 1e-3);

@@ -84,8 +84,6 @@ class Scheduler {
   Result<Ref<Event>> Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events);
   Status WaitIdle(uint64_t timeout_ns);
 
-  // Per-device counters, for tests and peng-info.
-  uint64_t tasks_run(uint32_t device) const;
 
  private:
   struct ReadyTask {
@@ -141,7 +139,6 @@ class Scheduler {
     uint32_t capacity = 2;
     double backlog_us = 0;  // predicted work queued or running (cost policy)
     bool lost = false;
-    std::atomic<uint64_t> tasks_run{0};
   };
 
   void StartRun(Run* run);
