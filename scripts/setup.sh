@@ -15,7 +15,8 @@ peng_setup() {
     cmake ninja-build ccache g++ pkg-config
     libtbb-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libstarpu-dev
     nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libhwloc-dev
-    clang-19 lld-19 llvm-19-dev libmlir-19-dev mlir-19-tools
+    clang-19 lld-19 llvm-19-dev libmlir-19-dev mlir-19-tools liblld-19-dev libzstd-dev
+    libopenblas-dev libdnnl-dev
     qemu-user gpgv debian-archive-keyring xz-utils ca-certificates
   )
   # Installed when the archive has them: clang's sanitizer runtimes.

@@ -2,6 +2,9 @@
 // No exception crosses it: any that escapes the core becomes
 // PENG_ERROR_INTERNAL (or OUT_OF_MEMORY) with its message.
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
 #include <new>
 
 #include "base/handle_table.h"
@@ -236,20 +239,48 @@ peng_status_t peng_buffer_valid_spaces(peng_buffer_t buffer, uint64_t* out_mask)
 
 // ------------------------------------------------------------------ modules
 
+static peng_status_t PublishModule(Result<Ref<Module>> m, peng_module_t* out) {
+  if (!m.ok()) return Report(m.status());
+  for (const auto& k : (*m)->kernels()) {
+    uint64_t h = HandleTable<Kernel>::Get().Insert(k.get());
+    if (!h) {
+      for (uint64_t done : (*m)->kernel_handles()) HandleTable<Kernel>::Get().Remove(done);
+      return Report(PENG_ERROR_OUT_OF_MEMORY, "handle table is full");
+    }
+    (*m)->kernel_handles().push_back(h);
+  }
+  return Publish(std::move(*m), out);
+}
+
 peng_status_t peng_module_create_native(peng_runtime_t runtime, const char* name,
                                         const peng_native_kernel_def_t* defs, uint32_t def_count,
                                         peng_module_t* out) {
   return Guard([&] {
     PENG_LOOKUP(Runtime, rt, runtime, "runtime");
     PENG_CHECK_OUT(out);
-    auto m = Module::CreateNative(rt, name ? name : "", defs, def_count);
-    if (!m.ok()) return Report(m.status());
-    for (const auto& k : (*m)->kernels()) {
-      uint64_t h = HandleTable<Kernel>::Get().Insert(k.get());
-      if (!h) return Report(PENG_ERROR_OUT_OF_MEMORY, "handle table is full");
-      (*m)->kernel_handles().push_back(h);
-    }
-    return Publish(std::move(*m), out);
+    return PublishModule(Module::CreateNative(rt, name ? name : "", defs, def_count), out);
+  });
+}
+
+peng_status_t peng_module_load(peng_runtime_t runtime, const char* name, const void* data,
+                               uint64_t size, peng_module_t* out) {
+  return Guard([&] {
+    PENG_LOOKUP(Runtime, rt, runtime, "runtime");
+    PENG_CHECK_OUT(out);
+    return PublishModule(Module::Load(rt, name ? name : "module", data, size), out);
+  });
+}
+
+peng_status_t peng_module_load_file(peng_runtime_t runtime, const char* path, peng_module_t* out) {
+  return Guard([&] {
+    PENG_LOOKUP(Runtime, rt, runtime, "runtime");
+    PENG_CHECK_OUT(out);
+    PENG_CHECK_OUT(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Report(PENG_ERROR_IO, std::string("cannot open '") + path + "'");
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return Report(PENG_ERROR_IO, std::string("cannot read '") + path + "'");
+    return PublishModule(Module::Load(rt, path, bytes.data(), bytes.size()), out);
   });
 }
 
@@ -291,6 +322,25 @@ peng_status_t peng_module_find_kernel(peng_module_t module, const char* name, pe
   }
   return Report(PENG_ERROR_NOT_FOUND, std::string("module '") + m->name() +
                                           "' has no kernel named '" + name + "'");
+}
+
+peng_status_t peng_kernel_arg_count(peng_kernel_t kernel, uint32_t* out_count) {
+  PENG_LOOKUP(Kernel, k, kernel, "kernel");
+  PENG_CHECK_OUT(out_count);
+  *out_count = uint32_t(k->args().size());
+  return PENG_OK;
+}
+
+peng_status_t peng_kernel_arg(peng_kernel_t kernel, uint32_t index, peng_arg_desc_t* out_arg) {
+  PENG_LOOKUP(Kernel, k, kernel, "kernel");
+  PENG_CHECK_OUT(out_arg);
+  if (index >= k->args().size()) {
+    return Report(PENG_ERROR_INVALID_ARGUMENT, "kernel '" + k->name() + "' has " +
+                                                   std::to_string(k->args().size()) +
+                                                   " arguments, asked for " + std::to_string(index));
+  }
+  *out_arg = k->args()[index];
+  return PENG_OK;
 }
 
 peng_status_t peng_kernel_name(peng_kernel_t kernel, const char** out_name) {

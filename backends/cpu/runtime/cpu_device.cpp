@@ -34,6 +34,7 @@
 #include <string>
 #include <thread>
 
+#include "elf_loader.h"
 #include "peng/hal.h"
 
 namespace {
@@ -55,6 +56,7 @@ struct CpuBuffer {
 struct CpuExecutable {
   peng_hal_executable_t base;
   peng_kernel_fn_t fn;
+  peng_elf_image_t* image;  // compiled code from module.peng, else null
 };
 
 struct CpuQueue {
@@ -335,7 +337,11 @@ const peng_hal_buffer_vtable_t kBufferVtable = {
     /*.map = */ BufferMap,
 };
 
-void ExecutableDestroy(peng_hal_executable_t* e) { delete reinterpret_cast<CpuExecutable*>(e); }
+void ExecutableDestroy(peng_hal_executable_t* e) {
+  auto* exe = reinterpret_cast<CpuExecutable*>(e);
+  peng_elf_unload(exe->image);
+  delete exe;
+}
 const peng_hal_executable_vtable_t kExecutableVtable = {
     /*.destroy = */ ExecutableDestroy,
 };
@@ -424,10 +430,21 @@ peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
   return PENG_OK;
 }
 
+// Compiled code is runnable here when it is an ELF for this machine and, for
+// VLEN-specialised RVV code, this hart's VLEN lies in its range.
+bool CanRunCode(const peng_hal_kernel_spec_t* k) {
+  if (!k->code || !k->format || std::strcmp(k->format, "elf") != 0) return false;
+  if (k->arch && std::strcmp(k->arch, peng_elf_host_arch()) != 0) return false;
+  uint32_t vlen = VectorBits();
+  if (k->min_vlen && vlen < k->min_vlen) return false;
+  if (k->max_vlen && vlen > k->max_vlen) return false;
+  return true;
+}
+
 peng_status_t DeviceSupports(peng_hal_device_t* d, const peng_hal_kernel_spec_t* k, int* out) {
   auto* dev = reinterpret_cast<CpuDevice*>(d);
   *out = 0;
-  if (!k || !k->target || !k->fn) return PENG_OK;  // compiled ELF code comes with the compiler
+  if (!k || !k->target || (!k->fn && !CanRunCode(k))) return PENG_OK;
   size_t start = 0;
   const std::string& t = dev->targets;
   while (start <= t.size()) {
@@ -464,7 +481,25 @@ peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_kernel_s
   int supported = 0;
   DeviceSupports(d, k, &supported);
   if (!supported) return PENG_ERROR_UNSUPPORTED;
-  *out = &(new CpuExecutable{{{&kExecutableVtable}}, k->fn})->base;
+  if (k->fn) {
+    *out = &(new CpuExecutable{{{&kExecutableVtable}}, k->fn, nullptr})->base;
+    return PENG_OK;
+  }
+  peng_elf_image_t* image = nullptr;
+  char error[256];
+  if (peng_elf_load(k->code, size_t(k->code_size), &image, error, sizeof error) != 0) {
+    std::fprintf(stderr, "peng cpu: kernel '%s': %s\n", k->name ? k->name : "?", error);
+    return PENG_ERROR_CORRUPT_DATA;
+  }
+  void* fn = k->entry ? peng_elf_symbol(image, k->entry) : nullptr;
+  if (!fn) {
+    std::fprintf(stderr, "peng cpu: kernel '%s': no symbol '%s' in its code\n",
+                 k->name ? k->name : "?", k->entry ? k->entry : "");
+    peng_elf_unload(image);
+    return PENG_ERROR_CORRUPT_DATA;
+  }
+  *out = &(new CpuExecutable{{{&kExecutableVtable}}, reinterpret_cast<peng_kernel_fn_t>(fn), image})
+              ->base;
   return PENG_OK;
 }
 
@@ -494,7 +529,13 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p,
   auto dev = std::make_unique<CpuDevice>();
   dev->base.resource.vtable = &kDeviceVtable;
   dev->name = p->name ? p->name : "cpu";
+  // "host" runs native functions of this process; "rvv" runs pengc's RISC-V
+  // vector code (the ELF arch check keeps x86 code off a riscv64 hart).
+#if defined(__riscv_vector)
+  dev->targets = p->targets ? p->targets : "host,rvv";
+#else
   dev->targets = p->targets ? p->targets : "host";
+#endif
   dev->kind = p->kind;
   dev->memory_space = p->memory_space;
   uint32_t hw = std::max(1u, std::thread::hardware_concurrency());

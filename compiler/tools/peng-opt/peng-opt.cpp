@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "peng/Compiler/Passes.h"
+#include "peng/Cpu/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -14,6 +15,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::peng::registerPengPasses();
+  mlir::peng::cpu::registerPengCpuPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

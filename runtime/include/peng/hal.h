@@ -42,7 +42,7 @@
 extern "C" {
 #endif
 
-#define PENG_HAL_ABI_VERSION 1
+#define PENG_HAL_ABI_VERSION 2
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
 
@@ -69,6 +69,12 @@ typedef struct peng_hal_kernel_spec {
   /* Target-specific binary or source (an ELF image, OpenCL C, ...). */
   const void* code;
   uint64_t code_size;
+  /* For code from module.peng (NULL or 0 otherwise): */
+  const char* format;       /* "elf", "opencl-c" */
+  const char* entry;        /* the kernel's symbol or function name in the code */
+  const char* arch;         /* ELF code: "x86_64", "riscv64" */
+  uint32_t min_vlen;        /* RVV code: valid for VLEN in [min, max] bits; 0: no bound */
+  uint32_t max_vlen;
 } peng_hal_kernel_spec_t;
 
 /* One kernel launch. Buffers are device buffers already valid in the

@@ -271,6 +271,15 @@ typedef struct peng_native_kernel_def {
 PENG_API peng_status_t peng_module_create_native(peng_runtime_t runtime, const char* name,
                                                  const peng_native_kernel_def_t* defs,
                                                  uint32_t def_count, peng_module_t* out_module);
+/* Loads a module.peng image made by pengc (see docs/compiler.md). The file is
+ * validated whole first: a corrupt, truncated or incompatible one gives
+ * PENG_ERROR_CORRUPT_DATA (or PENG_ERROR_UNSUPPORTED) with a message, and no
+ * module. Each device loads the variant it can run; a kernel no device can run
+ * still loads, and adding a task that uses it gives PENG_ERROR_UNSUPPORTED. */
+PENG_API peng_status_t peng_module_load(peng_runtime_t runtime, const char* name, const void* data,
+                                        uint64_t size, peng_module_t* out_module);
+PENG_API peng_status_t peng_module_load_file(peng_runtime_t runtime, const char* path,
+                                             peng_module_t* out_module);
 PENG_API peng_status_t peng_module_release(peng_module_t module);
 PENG_API peng_status_t peng_module_kernel_count(peng_module_t module, uint32_t* out_count);
 PENG_API peng_status_t peng_module_kernel(peng_module_t module, uint32_t index,
@@ -279,6 +288,11 @@ PENG_API peng_status_t peng_module_find_kernel(peng_module_t module, const char*
                                                peng_kernel_t* out_kernel);
 /* Kernel handles stay valid while their module lives. */
 PENG_API peng_status_t peng_kernel_name(peng_kernel_t kernel, const char** out_name);
+/* The kernel's signature: argument count, and each argument's dtype, access
+ * and shape (-1 for a dynamic dimension). */
+PENG_API peng_status_t peng_kernel_arg_count(peng_kernel_t kernel, uint32_t* out_count);
+PENG_API peng_status_t peng_kernel_arg(peng_kernel_t kernel, uint32_t index,
+                                       peng_arg_desc_t* out_arg);
 /* Whether a device has code for the kernel. */
 PENG_API peng_status_t peng_kernel_supported_on(peng_kernel_t kernel, peng_device_t device,
                                                 int* out_supported);

@@ -137,7 +137,7 @@ Result<uint32_t> Graph::AddTask(Kernel* kernel, const peng_tensor_arg_t* args, u
     task.workgroups[g] = uint32_t(count);
   }
 
-  double flops = 0, bytes = total_bytes;
+  double flops = kernel->static_flops(), bytes = total_bytes;
   if (kernel->cost_fn()) {
     std::vector<const int64_t*> shapes(arg_count);
     std::vector<uint32_t> ranks(arg_count);

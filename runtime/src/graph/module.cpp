@@ -1,7 +1,9 @@
 #include "graph/module.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "artifact/module_file.h"
 #include "hal/device.h"
 #include "runtime.h"
 
@@ -101,6 +103,11 @@ Status Kernel::LoadOnDevices() {
       spec.fn = v.fn;
       spec.code = v.code.empty() ? nullptr : v.code.data();
       spec.code_size = v.code.size();
+      spec.format = v.format.empty() ? nullptr : v.format.c_str();
+      spec.entry = v.entry.empty() ? nullptr : v.entry.c_str();
+      spec.arch = v.arch.empty() ? nullptr : v.arch.c_str();
+      spec.min_vlen = v.min_vlen;
+      spec.max_vlen = v.max_vlen;
       auto supported = device->Supports(spec);
       if (!supported.ok()) return supported.status();
       if (!*supported) continue;
@@ -133,6 +140,65 @@ Result<Ref<Module>> Module::CreateNative(Runtime* runtime, std::string name,
     }
     Ref<Kernel> kernel = MakeRef<Kernel>(runtime, kname);
     PENG_RETURN_IF_ERROR(kernel->Init(defs[i]));
+    module->kernels_.push_back(std::move(kernel));
+  }
+  for (auto& k : module->kernels_) PENG_RETURN_IF_ERROR(k->LoadOnDevices());
+  return module;
+}
+
+Status Kernel::InitFromArtifact(artifact::KernelInfo&& info) {
+  // The parser has checked ranges and names; the native checks apply too.
+  args_.clear();
+  for (const auto& a : info.args) {
+    peng_arg_desc_t d{};
+    d.dtype = a.dtype;
+    d.access = a.access;
+    d.rank = uint32_t(a.shape.size());
+    for (size_t i = 0; i < a.shape.size(); ++i) d.shape[i] = a.shape[i];
+    args_.push_back(d);
+  }
+  constant_count_ = info.constant_count;
+  std::memcpy(grid_, info.grid, sizeof(grid_));
+  static_flops_ = info.flops;
+  static_bytes_ = info.bytes;
+  for (auto& v : info.variants) {
+    for (const auto& existing : variants_) {
+      if (existing.target == v.target && existing.min_vlen == v.min_vlen &&
+          existing.max_vlen == v.max_vlen) {
+        return Error(PENG_ERROR_CORRUPT_DATA, "kernel '", name_, "' has two variants for target ",
+                     v.target);
+      }
+    }
+    KernelVariant kv;
+    kv.target = std::move(v.target);
+    kv.code = std::move(v.code);
+    kv.format = std::move(v.format);
+    kv.entry = std::move(v.symbol);
+    kv.arch = std::move(v.arch);
+    kv.min_vlen = v.min_vlen;
+    kv.max_vlen = v.max_vlen;
+    variants_.push_back(std::move(kv));
+  }
+  // Specialised variants (a VLEN range) before generic ones: the first a
+  // device supports wins.
+  std::stable_sort(variants_.begin(), variants_.end(), [](const auto& a, const auto& b) {
+    return (a.min_vlen || a.max_vlen) > (b.min_vlen || b.max_vlen);
+  });
+  return OkStatus();
+}
+
+Result<Ref<Module>> Module::Load(Runtime* runtime, std::string name, const void* data,
+                                 uint64_t size) {
+  if (!data && size) return Error(PENG_ERROR_INVALID_ARGUMENT, "data is NULL");
+  std::string error;
+  auto file = artifact::Parse(static_cast<const uint8_t*>(data), size_t(size), &error);
+  if (!file) return Error(PENG_ERROR_CORRUPT_DATA, error);
+  Ref<Module> module = MakeRef<Module>();
+  module->runtime_ = Ref<Runtime>(runtime);
+  module->name_ = std::move(name);
+  for (auto& info : file->kernels) {
+    Ref<Kernel> kernel = MakeRef<Kernel>(runtime, info.name);
+    PENG_RETURN_IF_ERROR(kernel->InitFromArtifact(std::move(info)));
     module->kernels_.push_back(std::move(kernel));
   }
   for (auto& k : module->kernels_) PENG_RETURN_IF_ERROR(k->LoadOnDevices());

@@ -13,6 +13,10 @@
 #include "base/status.h"
 #include "peng/hal.h"
 
+namespace peng::artifact {
+struct KernelInfo;
+}
+
 namespace peng::rt {
 
 class Runtime;
@@ -21,7 +25,10 @@ class Device;
 struct KernelVariant {
   std::string target;
   peng_kernel_fn_t fn = nullptr;
+  // Code from module.peng (empty for native kernels).
   std::vector<uint8_t> code;
+  std::string format, entry, arch;
+  uint32_t min_vlen = 0, max_vlen = 0;
 };
 
 class Kernel : public RefCounted<Kernel> {
@@ -34,6 +41,9 @@ class Kernel : public RefCounted<Kernel> {
   uint32_t constant_count() const { return constant_count_; }
   const peng_grid_dim_t* grid() const { return grid_; }
   peng_cost_fn_t cost_fn() const { return cost_; }
+  // Static counts from module.peng, used when there is no cost_fn; 0 if unknown.
+  double static_flops() const { return static_flops_; }
+  double static_bytes() const { return static_bytes_; }
   Runtime* runtime() const { return runtime_; }
 
   // Devices (by index) that have code for this kernel.
@@ -44,6 +54,7 @@ class Kernel : public RefCounted<Kernel> {
   // Set up by Module::Create.
   Status Init(const peng_native_kernel_def_t& def);
   Status AddVariant(const peng_native_kernel_def_t& def);
+  Status InitFromArtifact(artifact::KernelInfo&& info);
   Status LoadOnDevices();
 
  private:
@@ -54,6 +65,7 @@ class Kernel : public RefCounted<Kernel> {
   uint32_t constant_count_ = 0;
   peng_grid_dim_t grid_[3] = {};
   peng_cost_fn_t cost_ = nullptr;
+  double static_flops_ = 0, static_bytes_ = 0;
   std::vector<KernelVariant> variants_;
   uint64_t supported_mask_ = 0;
   std::vector<peng_hal_executable_t*> executables_;  // per device index
@@ -63,6 +75,9 @@ class Module : public RefCounted<Module> {
  public:
   static Result<Ref<Module>> CreateNative(Runtime* runtime, std::string name,
                                           const peng_native_kernel_def_t* defs, uint32_t count);
+  // Validates and loads a module.peng image (artifact/module_file.h).
+  static Result<Ref<Module>> Load(Runtime* runtime, std::string name, const void* data,
+                                  uint64_t size);
   const std::string& name() const { return name_; }
   const std::vector<Ref<Kernel>>& kernels() const { return kernels_; }
   // Kernel handles, registered so they can be invalidated with the module.

@@ -1,0 +1,59 @@
+//===- CpuTarget.h - pengc's CPU targets: host and rvv ----------*- C++ -*-===//
+//
+// The compiler half of backends/cpu. It takes a kernel module that the
+// target-independent pipeline has bufferized and split into workgroups, and
+// produces one self-contained ELF image (no imports, position independent)
+// that backends/cpu/runtime's loader runs:
+//
+//   CpuTargetOptions options{CpuArch::Rvv};
+//   FailureOr<std::vector<uint8_t>> elf = compileCpuModule(module, options);
+//
+// `host` is x86-64 with the build machine's vector extensions (AVX2,
+// AVX-512); `rvv` is riscv64 + V, VLEN-agnostic unless rvvVlen is set.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PENG_CPU_CPUTARGET_H
+#define PENG_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::peng::cpu {
+
+enum class CpuArch { Host, Rvv };
+
+struct CpuTargetOptions {
+  CpuArch arch = CpuArch::Host;
+  /// 0: code for any VLEN (scalable vectors). Otherwise code valid only at
+  /// this VLEN, which the runtime selects from vlenb at load time.
+  unsigned rvvVlen = 0;
+};
+
+/// Which stage compileCpuModule prints instead of producing code.
+enum class EmitStage { Code, Mlir, Llvm, Asm };
+
+/// The target name in module.peng ("host", "rvv") and the ELF arch the
+/// runtime checks ("x86_64", "riscv64").
+const char *targetName(CpuArch arch);
+const char *elfArchName(CpuArch arch);
+
+/// Adds the MLIR passes from a distributed, bufferized kernel module down to
+/// the LLVM dialect with ABI entry points.
+void buildCpuCodegenPipeline(OpPassManager &pm, const CpuTargetOptions &options);
+void buildCpuToLLVMPipeline(OpPassManager &pm, const CpuTargetOptions &options);
+
+/// Compiles a copy of `module`. For EmitStage::Code, returns the linked ELF
+/// image; otherwise prints the stage to `out` and returns an empty vector.
+/// Errors are reported as diagnostics on the module.
+FailureOr<std::vector<uint8_t>> compileCpuModule(ModuleOp module, const CpuTargetOptions &options,
+                                                 EmitStage emit = EmitStage::Code,
+                                                 llvm::raw_ostream *out = nullptr);
+
+} // namespace mlir::peng::cpu
+
+#endif // PENG_CPU_CPUTARGET_H

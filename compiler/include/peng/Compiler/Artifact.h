@@ -1,0 +1,30 @@
+//===- Artifact.h - kernel metadata for module.peng -------------*- C++ -*-===//
+//
+// Reads what module.peng records about each kernel from the IR: its
+// signature (before the kernel ABI rewrite), FLOP and byte counts
+// (peng-annotate-cost) and grid rule (peng-distribute-workgroups). Targets
+// then add their code as variants, and artifact::Serialize writes the file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PENG_COMPILER_ARTIFACT_H
+#define PENG_COMPILER_ARTIFACT_H
+
+#include "artifact/module_file.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <vector>
+
+namespace mlir::peng {
+
+/// One entry per public func.func: name, arguments (inputs read, results
+/// written), flops and bytes. Call after the frontend pipeline.
+FailureOr<std::vector<::peng::artifact::KernelInfo>> collectKernels(ModuleOp module);
+
+/// Copies each kernel's `peng.grid` into its entry. Call after the kernel
+/// pipeline.
+LogicalResult collectGrids(ModuleOp module, std::vector<::peng::artifact::KernelInfo> &kernels);
+
+} // namespace mlir::peng
+
+#endif // PENG_COMPILER_ARTIFACT_H

@@ -1,0 +1,57 @@
+//===- Pipeline.cpp - pengc's target-independent pipeline -----------------===//
+#include "peng/Compiler/Pipeline.h"
+
+#include "peng/Compiler/Passes.h"
+
+#include "mlir/Conversion/TosaToArith/TosaToArith.h"
+#include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
+#include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::peng::buildFrontendPipeline(OpPassManager &pm) {
+  // TOSA first; modules without TOSA pass through unchanged.
+  TosaToLinalgOptions tosaOptions;
+  tosa::addTosaToLinalgPasses(pm, tosaOptions);
+  pm.addPass(tosa::createTosaToTensor());
+  pm.addPass(tosa::createTosaToArith());
+  pm.addPass(createPengCheckSupported());
+  pm.addNestedPass<func::FuncOp>(createPengDecomposeAggregates());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createPengAnnotateCost());
+}
+
+void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOptions &options) {
+  pm.addPass(createPengPrepareKernelAbi());
+  pm.addPass(createCanonicalizerPass());
+  PengDistributeWorkgroupsOptions distribute;
+  distribute.maxWorkgroups = options.maxWorkgroups;
+  pm.addNestedPass<func::FuncOp>(createPengDistributeWorkgroups(distribute));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizationOptions bufferize;
+  // Kernel images import nothing, malloc included: temporaries live on the
+  // stack, and are tile-sized once the work is split into workgroups.
+  bufferize.allocationFn = [](OpBuilder &b, Location loc, MemRefType type, ValueRange dynamic,
+                              unsigned alignment) -> FailureOr<Value> {
+    return b
+        .create<memref::AllocaOp>(loc, type, dynamic,
+                                  b.getI64IntegerAttr(std::max(alignment, 64u)))
+        .getResult();
+  };
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createPengForallToWorkgroup());
+  pm.addPass(createCanonicalizerPass());
+}

@@ -1,0 +1,92 @@
+//===- DistributeWorkgroups.cpp - split a kernel into workgroups ----------===//
+#include "peng/Compiler/Passes.h"
+
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+namespace mlir::peng {
+#define GEN_PASS_DEF_PENGDISTRIBUTEWORKGROUPS
+#include "peng/Compiler/Passes.h.inc"
+} // namespace mlir::peng
+
+using namespace mlir;
+
+namespace {
+/// Where the workgroup split happens, and how it shows in the grid rule.
+struct Split {
+  linalg::LinalgOp root;
+  unsigned loop;     // the root's loop that is split
+  int64_t outputArg; // kernel argument the grid is measured on
+  int64_t outputDim; // its dimension that the loop walks
+  int64_t tile;
+};
+} // namespace
+
+static FailureOr<Split> chooseSplit(func::FuncOp func, int64_t maxWorkgroups) {
+  SmallVector<bufferization::MaterializeInDestinationOp> outs;
+  func.walk([&](bufferization::MaterializeInDestinationOp m) { outs.push_back(m); });
+  if (outs.size() != 1)
+    return failure();
+  auto dest = dyn_cast<BlockArgument>(outs.front().getDest());
+  auto result = dyn_cast<OpResult>(outs.front().getSource());
+  if (!dest || !result)
+    return failure();
+  auto root = dyn_cast<linalg::LinalgOp>(result.getOwner());
+  if (!root || !isa<TilingInterface>(root.getOperation()))
+    return failure();
+  SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  auto it = llvm::find(iterators, utils::IteratorType::parallel);
+  if (it == iterators.end())
+    return failure();
+  unsigned loop = it - iterators.begin();
+  int64_t extent = ranges[loop];
+  if (ShapedType::isDynamic(extent) || extent <= 1)
+    return failure();
+  AffineMap map =
+      root.getMatchingIndexingMap(root.getDpsInitOperand(result.getResultNumber()));
+  std::optional<unsigned> dim = map.getResultPosition(getAffineDimExpr(loop, func.getContext()));
+  if (!dim)
+    return failure();
+  int64_t count = std::min(extent, maxWorkgroups);
+  int64_t tile = llvm::divideCeil(extent, count);
+  return Split{root, loop, dest.getArgNumber(), int64_t(*dim), tile};
+}
+
+namespace {
+struct PengDistributeWorkgroupsPass
+    : mlir::peng::impl::PengDistributeWorkgroupsBase<PengDistributeWorkgroupsPass> {
+  using PengDistributeWorkgroupsBase::PengDistributeWorkgroupsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = func.getContext();
+    Builder b(ctx);
+    FailureOr<Split> split = chooseSplit(func, std::max<int64_t>(maxWorkgroups, 1));
+    if (failed(split)) {
+      func->setAttr("peng.grid", b.getI64ArrayAttr({}));
+      return;
+    }
+    SmallVector<OpFoldResult> sizes(split->root.getNumLoops(), b.getIndexAttr(0));
+    sizes[split->loop] = b.getIndexAttr(split->tile);
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(sizes).setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+
+    IRRewriter rewriter(ctx);
+    rewriter.setInsertionPoint(split->root);
+    auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(split->root.getOperation()), options);
+    if (failed(tiled)) {
+      split->root.emitOpError("cannot be split into workgroups");
+      return signalPassFailure();
+    }
+    for (auto [original, replacement] : tiled->replacements)
+      rewriter.replaceAllUsesWith(original, replacement);
+    func->setAttr("peng.grid",
+                  b.getI64ArrayAttr({split->outputArg, split->outputDim, split->tile}));
+  }
+};
+} // namespace

@@ -1,0 +1,217 @@
+//===- pengc.cpp - the Peng kernel compiler -------------------------------===//
+//
+//   pengc kernels.mlir -o kernels.peng --targets=host,rvv
+//   pengc kernels.mlir --targets=rvv --emit=asm      # show one stage
+//
+// Compiles every public func.func of a module (linalg/tensor/arith/math on
+// tensors, or TOSA) into one module.peng holding each kernel's signature,
+// cost figures and per-target code. See docs/compiler.md.
+//
+//===----------------------------------------------------------------------===//
+#include "peng/Compiler/Artifact.h"
+#include "peng/Compiler/Passes.h"
+#include "peng/Compiler/Pipeline.h"
+#include "peng/Cpu/CpuTarget.h"
+#include "peng/Cpu/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace mlir;
+namespace cpu = mlir::peng::cpu;
+
+namespace {
+struct Options {
+  std::string input;
+  std::string output;
+  std::vector<std::string> targets{"host"};
+  std::string rvvVlen = "any";
+  std::string emit;
+  int64_t maxWorkgroups = 32;
+};
+
+struct TargetSpec {
+  std::string name; // as in module.peng
+  cpu::CpuTargetOptions cpu;
+};
+} // namespace
+
+static LogicalResult parseTargets(const Options &o, std::vector<TargetSpec> *out) {
+  std::vector<unsigned> vlens;
+  if (o.rvvVlen != "any") {
+    // "--rvv-vlen=256" or "any,256,512": extra VLEN-specialised variants.
+    std::string list = o.rvvVlen;
+    size_t start = 0;
+    bool any = false;
+    while (start <= list.size()) {
+      size_t end = list.find(',', start);
+      std::string v = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (v == "any") {
+        any = true;
+      } else {
+        char *rest = nullptr;
+        unsigned long n = std::strtoul(v.c_str(), &rest, 10);
+        if (v.empty() || *rest || n < 128 || n > 65536 || (n & (n - 1))) {
+          llvm::errs() << "pengc: --rvv-vlen: '" << v
+                       << "' is not 'any' or a power of two from 128\n";
+          return failure();
+        }
+        vlens.push_back(unsigned(n));
+      }
+      if (end == std::string::npos)
+        break;
+      start = end + 1;
+    }
+    if (any)
+      vlens.insert(vlens.begin(), 0);
+  } else {
+    vlens.push_back(0);
+  }
+  for (const std::string &t : o.targets) {
+    if (t == "host") {
+      out->push_back({"host", {cpu::CpuArch::Host, 0}});
+    } else if (t == "rvv") {
+      for (unsigned v : vlens)
+        out->push_back({"rvv", {cpu::CpuArch::Rvv, v}});
+    } else {
+      llvm::errs() << "pengc: unknown target '" << t << "' (targets: host, rvv)\n";
+      return failure();
+    }
+  }
+  if (out->empty()) {
+    llvm::errs() << "pengc: no targets\n";
+    return failure();
+  }
+  return success();
+}
+
+static int run(const Options &o) {
+  std::vector<TargetSpec> targets;
+  if (failed(parseTargets(o, &targets)))
+    return 2;
+  cpu::EmitStage emit = cpu::EmitStage::Code;
+  if (o.emit == "mlir")
+    emit = cpu::EmitStage::Mlir;
+  else if (o.emit == "llvm")
+    emit = cpu::EmitStage::Llvm;
+  else if (o.emit == "asm")
+    emit = cpu::EmitStage::Asm;
+  else if (!o.emit.empty()) {
+    llvm::errs() << "pengc: --emit must be mlir, llvm or asm\n";
+    return 2;
+  }
+  if (emit == cpu::EmitStage::Code && o.output.empty()) {
+    llvm::errs() << "pengc: -o FILE is required unless --emit is given\n";
+    return 2;
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(o.input, &error);
+  if (!file) {
+    llvm::errs() << "pengc: " << error << "\n";
+    return 1;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  PassManager frontend(&context);
+  mlir::peng::buildFrontendPipeline(frontend);
+  if (failed(frontend.run(*module)))
+    return 1;
+  auto kernels = mlir::peng::collectKernels(*module);
+  if (failed(kernels))
+    return 1;
+  PassManager kernelPipeline(&context);
+  mlir::peng::buildKernelPipeline(kernelPipeline, {o.maxWorkgroups});
+  if (failed(kernelPipeline.run(*module)) || failed(mlir::peng::collectGrids(*module, *kernels)))
+    return 1;
+
+  if (emit != cpu::EmitStage::Code) {
+    std::string outPath = o.output.empty() ? "-" : o.output;
+    auto out = openOutputFile(outPath, &error);
+    if (!out) {
+      llvm::errs() << "pengc: " << error << "\n";
+      return 1;
+    }
+    for (const TargetSpec &t : targets) {
+      out->os() << "// ---- pengc target " << t.name;
+      if (t.cpu.rvvVlen)
+        out->os() << " (VLEN " << t.cpu.rvvVlen << ")";
+      out->os() << " ----\n";
+      if (failed(cpu::compileCpuModule(*module, t.cpu, emit, &out->os())))
+        return 1;
+    }
+    out->keep();
+    return 0;
+  }
+
+  for (const TargetSpec &t : targets) {
+    FailureOr<std::vector<uint8_t>> elf = cpu::compileCpuModule(*module, t.cpu);
+    if (failed(elf))
+      return 1;
+    for (auto &k : *kernels) {
+      ::peng::artifact::Variant v;
+      v.target = t.name;
+      v.format = "elf";
+      v.symbol = k.name;
+      v.arch = cpu::elfArchName(t.cpu.arch);
+      v.min_vlen = t.cpu.rvvVlen;
+      v.max_vlen = t.cpu.rvvVlen;
+      v.code = *elf; // one image per target holds every kernel
+      k.variants.push_back(std::move(v));
+    }
+  }
+  ::peng::artifact::ModuleFile file_;
+  file_.producer = "pengc 0.1.0";
+  file_.kernels = std::move(*kernels);
+  std::vector<uint8_t> bytes = ::peng::artifact::Serialize(file_);
+  std::ofstream os(o.output, std::ios::binary | std::ios::trunc);
+  os.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+  os.close();
+  if (!os) {
+    llvm::errs() << "pengc: cannot write '" << o.output << "'\n";
+    std::remove(o.output.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  Options o;
+  CLI::App app{"pengc: compiles linalg/TOSA kernels into a module.peng for the Peng runtime"};
+  app.add_option("input", o.input, "kernel module (.mlir)")->required();
+  app.add_option("-o,--output", o.output, "output module.peng (or the --emit text; - for stdout)");
+  app.add_option("--targets", o.targets, "comma-separated: host, rvv")->delimiter(',');
+  app.add_option("--rvv-vlen", o.rvvVlen,
+                 "any (VLEN-agnostic, default), a VLEN such as 256, or a list like any,256 "
+                 "for extra VLEN-specialised variants");
+  app.add_option("--emit", o.emit, "print a stage instead of a module: mlir, llvm or asm");
+  app.add_option("--max-workgroups", o.maxWorkgroups, "workgroups a kernel splits into, at most")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  CLI11_PARSE(app, argc, argv);
+  return run(o);
+}

@@ -1,0 +1,121 @@
+#include "ref.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace peng::ref {
+
+Tensor::Tensor(std::vector<int64_t> s) : shape(std::move(s)), data(size_t(size()), 0.0f) {}
+
+int64_t Tensor::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Tensor Matmul(const Tensor& a, const Tensor& b) {
+  if (a.shape.size() != 2 || b.shape.size() != 2 || a.shape[1] != b.shape[0]) {
+    throw std::invalid_argument("matmul: shapes do not match");
+  }
+  int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
+  Tensor c({m, n});
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < k; ++p) acc += double(a.data[i * k + p]) * b.data[p * n + j];
+      c.data[i * n + j] = float(acc);
+    }
+  }
+  return c;
+}
+
+Tensor BatchMatmul(const Tensor& a, const Tensor& b) {
+  if (a.shape.size() != 3 || b.shape.size() != 3 || a.shape[0] != b.shape[0]) {
+    throw std::invalid_argument("batch_matmul: shapes do not match");
+  }
+  int64_t batch = a.shape[0];
+  Tensor c({batch, a.shape[1], b.shape[2]});
+  int64_t sa = a.shape[1] * a.shape[2], sb = b.shape[1] * b.shape[2], sc = a.shape[1] * b.shape[2];
+  for (int64_t i = 0; i < batch; ++i) {
+    Tensor ai({a.shape[1], a.shape[2]}), bi({b.shape[1], b.shape[2]});
+    std::copy_n(a.data.begin() + i * sa, sa, ai.data.begin());
+    std::copy_n(b.data.begin() + i * sb, sb, bi.data.begin());
+    Tensor ci = Matmul(ai, bi);
+    std::copy_n(ci.data.begin(), sc, c.data.begin() + i * sc);
+  }
+  return c;
+}
+
+Tensor Binary(const Tensor& a, const Tensor& b, const std::function<double(double, double)>& f) {
+  size_t rank = std::max(a.shape.size(), b.shape.size());
+  auto padded = [rank](const std::vector<int64_t>& s) {
+    std::vector<int64_t> p(rank - s.size(), 1);
+    p.insert(p.end(), s.begin(), s.end());
+    return p;
+  };
+  std::vector<int64_t> sa = padded(a.shape), sb = padded(b.shape), so(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    if (sa[d] != sb[d] && sa[d] != 1 && sb[d] != 1) {
+      throw std::invalid_argument("broadcast: incompatible shapes");
+    }
+    so[d] = std::max(sa[d], sb[d]);
+  }
+  Tensor out(so);
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < out.size(); ++flat) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      ia = ia * sa[d] + (sa[d] == 1 ? 0 : index[d]);
+      ib = ib * sb[d] + (sb[d] == 1 ? 0 : index[d]);
+    }
+    out.data[flat] = float(f(a.data[ia], b.data[ib]));
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < so[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+Tensor Unary(const Tensor& a, const std::function<double(double)>& f) {
+  Tensor out(a.shape);
+  for (int64_t i = 0; i < a.size(); ++i) out.data[i] = float(f(a.data[i]));
+  return out;
+}
+
+double Relu(double x) { return x > 0 ? x : 0; }
+double Gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double Silu(double x) { return x / (1 + std::exp(-x)); }
+
+Tensor Softmax(const Tensor& x) {
+  int64_t cols = x.shape.back(), rows = x.size() / cols;
+  Tensor y(x.shape);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = &x.data[r * cols];
+    double max = in[0], sum = 0;
+    for (int64_t c = 0; c < cols; ++c) max = std::max<double>(max, in[c]);
+    for (int64_t c = 0; c < cols; ++c) sum += std::exp(in[c] - max);
+    for (int64_t c = 0; c < cols; ++c) y.data[r * cols + c] = float(std::exp(in[c] - max) / sum);
+  }
+  return y;
+}
+
+Tensor LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
+  int64_t cols = x.shape.back(), rows = x.size() / cols;
+  Tensor y(x.shape);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = &x.data[r * cols];
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < cols; ++c) mean += in[c];
+    mean /= double(cols);
+    for (int64_t c = 0; c < cols; ++c) var += (in[c] - mean) * (in[c] - mean);
+    var /= double(cols);
+    for (int64_t c = 0; c < cols; ++c) {
+      y.data[r * cols + c] = float((in[c] - mean) / std::sqrt(var + eps) * gamma.data[c] + beta.data[c]);
+    }
+  }
+  return y;
+}
+
+}  // namespace peng::ref

@@ -1,0 +1,219 @@
+// End-to-end numerics: every kernel of every module that pengc compiled from
+// kernels/*.mlir runs on the CPU device (host code natively, rvv code when this
+// binary is cross-built for riscv64 and run under qemu-riscv64 at any VLEN),
+// and its outputs are compared with kernels/ref under a per-op tolerance.
+//
+// One test per kernel, registered at start-up from the modules' metadata; a
+// kernel without a reference fails, so nothing compiled goes unchecked.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "artifact/module_file.h"
+#include "peng/peng.h"
+#include "ref.h"
+
+namespace {
+
+using peng::ref::Tensor;
+
+struct Tolerance {
+  double atol, rtol;
+};
+
+struct Reference {
+  // Inputs are drawn uniformly from [-range, range].
+  double range;
+  Tolerance tol;
+  std::function<std::vector<Tensor>(const std::vector<Tensor>&)> run;
+};
+
+// Kernel name = op name + "_" + shape suffix (e.g. matmul_37x29x45).
+const std::map<std::string, Reference>& References() {
+  using namespace peng::ref;
+  static const std::map<std::string, Reference> refs = {
+      // Sums of K products in f32, in another order than the reference.
+      {"matmul", {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
+      {"matmul_bias_relu",
+       {1, {1e-5, 1e-4}, [](auto& in) {
+          Tensor m = Matmul(in[0], in[1]);
+          return std::vector{Unary(Binary(m, in[2], [](double a, double b) { return a + b; }), Relu)};
+        }}},
+      {"batch_matmul",
+       {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{BatchMatmul(in[0], in[1])}; }}},
+      {"add", {10, {0, 1e-7}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
+       }}},
+      {"add_row", {10, {0, 1e-7}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
+       }}},
+      {"add_col", {10, {0, 1e-7}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
+       }}},
+      {"mul", {10, {0, 1e-7}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a * b; })};
+       }}},
+      {"relu", {10, {0, 0}, [](auto& in) { return std::vector{Unary(in[0], Relu)}; }}},
+      // erf and exp are MLIR's polynomial approximations (no libm in kernels).
+      {"gelu", {5, {1e-6, 1e-5}, [](auto& in) { return std::vector{Unary(in[0], Gelu)}; }}},
+      {"silu", {10, {1e-6, 1e-5}, [](auto& in) { return std::vector{Unary(in[0], Silu)}; }}},
+      {"softmax", {8, {1e-7, 1e-5}, [](auto& in) { return std::vector{Softmax(in[0])}; }}},
+      {"layernorm", {3, {1e-5, 1e-4}, [](auto& in) {
+         return std::vector{LayerNorm(in[0], in[1], in[2], 1e-5)};
+       }}},
+  };
+  return refs;
+}
+
+std::string OpName(const std::string& kernel) {
+  size_t cut = kernel.rfind('_');
+  return cut == std::string::npos ? kernel : kernel.substr(0, cut);
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class KernelTest : public testing::Test {
+ public:
+  KernelTest(std::string module_path, std::string kernel) : path_(std::move(module_path)),
+                                                            kernel_(std::move(kernel)) {}
+
+  void TestBody() override {
+    auto it = References().find(OpName(kernel_));
+    ASSERT_NE(it, References().end()) << "no reference for kernel '" << kernel_ << "'";
+    const Reference& ref = it->second;
+
+    peng_runtime_t rt;
+    ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK) << peng_last_error_message();
+    peng_module_t module;
+    ASSERT_EQ(peng_module_load_file(rt, path_.c_str(), &module), PENG_OK)
+        << peng_last_error_message();
+    peng_kernel_t kernel;
+    ASSERT_EQ(peng_module_find_kernel(module, kernel_.c_str(), &kernel), PENG_OK);
+    peng_device_t cpu;
+    ASSERT_EQ(peng_runtime_find_device(rt, "cpu0", &cpu), PENG_OK);
+    int supported = 0;
+    ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
+    ASSERT_TRUE(supported) << "cpu0 has no code for " << kernel_ << " in " << path_;
+    ASSERT_EQ(peng_runtime_set_policy(rt, PENG_POLICY_EXPLICIT), PENG_OK);
+
+    uint32_t count = 0;
+    ASSERT_EQ(peng_kernel_arg_count(kernel, &count), PENG_OK);
+    std::mt19937 rng(uint32_t(std::hash<std::string>()(kernel_)));
+    std::uniform_real_distribution<float> dist(float(-ref.range), float(ref.range));
+    std::vector<peng_tensor_arg_t> args(count);
+    std::vector<Tensor> inputs, outputs;
+    std::vector<uint32_t> output_args;
+    for (uint32_t i = 0; i < count; ++i) {
+      peng_arg_desc_t d;
+      ASSERT_EQ(peng_kernel_arg(kernel, i, &d), PENG_OK);
+      ASSERT_EQ(d.dtype, PENG_DTYPE_F32);
+      Tensor t(std::vector<int64_t>(d.shape, d.shape + d.rank));
+      args[i].dtype = d.dtype;
+      args[i].rank = d.rank;
+      std::copy(d.shape, d.shape + d.rank, args[i].shape);
+      ASSERT_EQ(peng_buffer_create(rt, t.data.size() * 4, &args[i].buffer), PENG_OK);
+      if (d.access == PENG_ACCESS_READ) {
+        for (float& v : t.data) v = dist(rng);
+        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, t.data.size() * 4, t.data.data()), PENG_OK);
+        inputs.push_back(std::move(t));
+      } else {
+        // Poison, so an output element the kernel never writes shows.
+        std::vector<float> nan(t.data.size(), std::nanf(""));
+        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, nan.size() * 4, nan.data()), PENG_OK);
+        outputs.push_back(std::move(t));
+        output_args.push_back(i);
+      }
+    }
+    peng_graph_t graph;
+    ASSERT_EQ(peng_graph_create(rt, &graph), PENG_OK);
+    peng_task_options_t options{};
+    options.device = cpu;
+    ASSERT_EQ(peng_graph_add_task(graph, kernel, args.data(), count, nullptr, 0, &options, nullptr),
+              PENG_OK)
+        << peng_last_error_message();
+    peng_event_t done;
+    ASSERT_EQ(peng_graph_submit(graph, nullptr, 0, &done), PENG_OK);
+    ASSERT_EQ(peng_event_wait(done, UINT64_MAX), PENG_OK) << peng_last_error_message();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      ASSERT_EQ(peng_buffer_read(args[output_args[o]].buffer, 0, outputs[o].data.size() * 4,
+                                 outputs[o].data.data()),
+                PENG_OK);
+    }
+
+    std::vector<Tensor> expected = ref.run(inputs);
+    ASSERT_EQ(expected.size(), outputs.size());
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      ASSERT_EQ(expected[o].shape, outputs[o].shape);
+      int reported = 0;
+      double worst = 0;
+      for (int64_t i = 0; i < expected[o].size(); ++i) {
+        double want = expected[o].data[i], got = outputs[o].data[i];
+        double err = std::abs(got - want);
+        double allowed = ref.tol.atol + ref.tol.rtol * std::abs(want);
+        worst = std::max(worst, err);
+        if (!(err <= allowed)) {  // also catches NaN
+          if (reported++ < 5) {
+            ADD_FAILURE() << kernel_ << " output " << o << " element " << i << ": got " << got
+                          << ", want " << want << " (allowed error " << allowed << ")";
+          }
+        }
+      }
+      EXPECT_EQ(reported, 0) << reported << " elements out of tolerance";
+      RecordProperty("max_abs_error_" + std::to_string(o), std::to_string(worst));
+    }
+    peng_event_release(done);
+    peng_graph_release(graph);
+    for (auto& a : args) peng_buffer_release(a.buffer);
+    peng_module_release(module);
+    peng_runtime_release(rt);
+  }
+
+ private:
+  std::string path_, kernel_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  const char* dir = std::getenv("PENG_E2E_MODULE_DIR");
+  std::string module_dir = dir ? dir : PENG_E2E_MODULE_DIR;
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(module_dir)) {
+    if (entry.path().extension() == ".peng") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    std::fprintf(stderr, "e2e: no .peng modules in %s\n", module_dir.c_str());
+    return 1;
+  }
+  for (const std::string& path : files) {
+    std::vector<uint8_t> bytes = ReadFile(path);
+    std::string error;
+    auto parsed = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
+    if (!parsed) {
+      std::fprintf(stderr, "e2e: %s: %s\n", path.c_str(), error.c_str());
+      return 1;
+    }
+    std::string suite = std::filesystem::path(path).stem().string();
+    for (const auto& k : parsed->kernels) {
+      testing::RegisterTest(suite.c_str(), k.name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [path, name = k.name]() -> testing::Test* {
+                              return new KernelTest(path, name);
+                            });
+    }
+  }
+  return RUN_ALL_TESTS();
+}
