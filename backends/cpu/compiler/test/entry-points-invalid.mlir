@@ -1,0 +1,13 @@
+// RUN: peng-opt %s -split-input-file -peng-cpu-entry-points -verify-diagnostics
+
+// expected-error @+1 {{is not a kernel body: expected buffer pointers, an i64 workgroup id and no result}}
+llvm.func @no_id(%a: !llvm.ptr) attributes {peng.kernel} {
+  llvm.return
+}
+
+// -----
+
+// expected-error @+1 {{parameter 0 is not a pointer}}
+llvm.func @descriptor(%a: i64, %wg: i64) attributes {peng.kernel} {
+  llvm.return
+}
