@@ -6,7 +6,9 @@
 #   asan-ubsan  tests labelled `runtime`, under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan        tests labelled `runtime`, under ThreadSanitizer (CPU device on a std::thread pool)
 #   riscv64     cross build for riscv64 + RVV (makes the trixie sysroot first); tests labelled
-#               `runtime` under qemu-riscv64 at each VLEN of PENG_TEST_VLENS (default 256)
+#               `runtime` under qemu-riscv64 at each VLEN of PENG_TEST_VLENS (default 256), and
+#               the end-to-end kernel tests (label `e2e`, rvv code compiled by the release
+#               build's pengc) at each VLEN of PENG_TEST_E2E_VLENS (default 128,256,512,1024)
 #
 #   ./scripts/test.sh
 #   PENG_TEST_STAGES=release,asan-ubsan ./scripts/test.sh
@@ -22,6 +24,7 @@ cd "$PENG_ROOT"
 ALL_STAGES=(release asan-ubsan tsan riscv64)
 IFS=', ' read -r -a STAGES <<<"${PENG_TEST_STAGES:-${ALL_STAGES[*]}}"
 IFS=', ' read -r -a VLENS <<<"${PENG_TEST_VLENS:-256}"
+IFS=', ' read -r -a E2E_VLENS <<<"${PENG_TEST_E2E_VLENS:-128,256,512,1024}"
 for stage in "${STAGES[@]}"; do
   [[ " ${ALL_STAGES[*]} " == *" $stage "* ]] ||
     { echo "test.sh: unknown stage '$stage' (stages: ${ALL_STAGES[*]})" >&2; exit 2; }
@@ -82,12 +85,22 @@ stage_tsan() {
 }
 
 stage_riscv64() {
+  # The kernels for the e2e tests come from the host's pengc (no MLIR for riscv64).
+  if [[ ! -x "$PENG_ROOT/build/release/compiler/tools/pengc/pengc" ]]; then
+    step "host pengc" cmake --preset release &&
+      step "host pengc" cmake --build --preset release --target pengc || return 1
+  fi
   step sysroot "$PENG_ROOT/scripts/riscv64-sysroot.sh" &&
     step configure cmake --preset riscv64 &&
     step build cmake --build --preset riscv64 || return 1
   local vlen failed=0
   for vlen in "${VLENS[@]}"; do
     PENG_QEMU_VLEN="$vlen" step "test VLEN=$vlen" run_ctest "vlen$vlen" --preset riscv64 -L runtime ||
+      failed=1
+  done
+  # One rvv module, every VLEN: the e2e kernels without recompiling.
+  for vlen in "${E2E_VLENS[@]}"; do
+    PENG_QEMU_VLEN="$vlen" step "e2e VLEN=$vlen" run_ctest "e2e-vlen$vlen" --preset riscv64 -L e2e ||
       failed=1
   done
   ((!failed))

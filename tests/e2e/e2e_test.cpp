@@ -7,6 +7,7 @@
 // kernel without a reference fails, so nothing compiled goes unchecked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

@@ -294,7 +294,15 @@ std::vector<uint8_t> Serialize(const ModuleFile& module) {
     kernels.push_back(std::move(jk));
   }
   meta["kernels"] = std::move(kernels);
-  std::string text = meta.dump(1);
+  std::vector<std::vector<uint8_t>> blob_copies;
+  for (const auto* b : blobs) blob_copies.push_back(*b);
+  return SerializeRaw(meta.dump(1), blob_copies);
+}
+
+std::vector<uint8_t> SerializeRaw(const std::string& text,
+                                  const std::vector<std::vector<uint8_t>>& blob_data) {
+  std::vector<const std::vector<uint8_t>*> blobs;
+  for (const auto& b : blob_data) blobs.push_back(&b);
 
   size_t meta_offset = kHeaderSize;
   size_t table_offset = AlignUp(meta_offset + text.size(), 8);

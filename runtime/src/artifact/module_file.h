@@ -70,6 +70,11 @@ struct ModuleFile {
 
 std::vector<uint8_t> Serialize(const ModuleFile& module);
 
+// The container alone: a header, the given metadata text and blobs. Serialize
+// uses it; tests use it to build files with hand-written (bad) metadata.
+std::vector<uint8_t> SerializeRaw(const std::string& metadata,
+                                  const std::vector<std::vector<uint8_t>>& blobs);
+
 // Validates and decodes a whole file. On failure returns nullopt and sets *error.
 std::optional<ModuleFile> Parse(const uint8_t* data, size_t size, std::string* error);
 

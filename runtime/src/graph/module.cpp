@@ -87,7 +87,10 @@ Status Kernel::AddVariant(const peng_native_kernel_def_t& def) {
                    def.target);
     }
   }
-  variants_.push_back(KernelVariant{def.target, def.fn, {}});
+  KernelVariant variant;
+  variant.target = def.target;
+  variant.fn = def.fn;
+  variants_.push_back(std::move(variant));
   return OkStatus();
 }
 
