@@ -33,6 +33,7 @@ void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOpti
   pm.addPass(createCanonicalizerPass());
   PengDistributeWorkgroupsOptions distribute;
   distribute.maxWorkgroups = options.maxWorkgroups;
+  distribute.tileMultiple = options.workgroupTileMultiple;
   pm.addNestedPass<func::FuncOp>(createPengDistributeWorkgroups(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -146,7 +146,10 @@ static int run(const Options &o) {
   if (failed(kernels))
     return 1;
   PassManager kernelPipeline(&context);
-  mlir::peng::buildKernelPipeline(kernelPipeline, {o.maxWorkgroups});
+  mlir::peng::KernelPipelineOptions pipelineOptions;
+  pipelineOptions.maxWorkgroups = o.maxWorkgroups;
+  pipelineOptions.workgroupTileMultiple = cpu::kMatmulTileRows;
+  mlir::peng::buildKernelPipeline(kernelPipeline, pipelineOptions);
   if (failed(kernelPipeline.run(*module)) || failed(mlir::peng::collectGrids(*module, *kernels)))
     return 1;
 

@@ -59,10 +59,25 @@ const char *mlir::peng::cpu::elfArchName(CpuArch arch) {
   return arch == CpuArch::Host ? "x86_64" : "riscv64";
 }
 
-void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTargetOptions &) {
+void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTargetOptions &options) {
   pm.addNestedPass<func::FuncOp>(createPengCpuLowerMath());
-  // Loops for now; LLVM's loop vectorizer then uses the widest vectors of the
-  // target (scalable ones on rvv, so one binary serves every VLEN).
+  // Matmuls get a register-blocked micro-kernel: scalable vectors with the
+  // LMUL picked per matmul on rvv; two AVX2 (or AVX-512) vectors per row on
+  // the host, 6 rows: 12 accumulators of the 16 (32) registers.
+  PengCpuMatmulMicrokernelOptions matmul;
+  if (options.arch == CpuArch::Rvv) {
+    matmul.scalable = true;
+    matmul.autoWidth = true;
+  } else {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    matmul.vectorWidth = features.lookup("avx512f") ? 16 : 8;
+    matmul.vectorsPerRow = 2;
+    matmul.rows = kMatmulTileRows;
+  }
+  pm.addNestedPass<func::FuncOp>(createPengCpuMatmulMicrokernel(matmul));
+  // Everything else becomes loops; LLVM's loop vectorizer then uses the
+  // widest vectors of the target (scalable ones on rvv, so one binary serves
+  // every VLEN).
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

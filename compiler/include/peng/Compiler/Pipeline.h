@@ -20,6 +20,9 @@ namespace mlir::peng {
 struct KernelPipelineOptions {
   /// Upper bound on workgroups along the split dimension.
   int64_t maxWorkgroups = 32;
+  /// Workgroup tiles are rounded up to a multiple of this (the targets'
+  /// register-tile rows).
+  int64_t workgroupTileMultiple = 1;
 };
 
 /// TOSA to linalg, support checks, decomposition of aggregates, elementwise

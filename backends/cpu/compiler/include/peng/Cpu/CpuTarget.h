@@ -42,6 +42,10 @@ enum class EmitStage { Code, Mlir, Llvm, Asm };
 const char *targetName(CpuArch arch);
 const char *elfArchName(CpuArch arch);
 
+/// Rows of the matmul register tile on both CPU targets; workgroup tiles are
+/// best a multiple of it.
+constexpr int64_t kMatmulTileRows = 6;
+
 /// Adds the MLIR passes from a distributed, bufferized kernel module down to
 /// the LLVM dialect with ABI entry points.
 void buildCpuCodegenPipeline(OpPassManager &pm, const CpuTargetOptions &options);

@@ -29,6 +29,42 @@ def PengCpuEntryPoints : Pass<"peng-cpu-entry-points", "ModuleOp"> {
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
+def PengCpuMatmulMicrokernel : Pass<"peng-cpu-matmul-microkernel", "func::FuncOp"> {
+  let summary = "Register-blocked outer-product micro-kernel for f32 linalg.matmul on buffers";
+  let description = [{
+    Rewrites each f32 `linalg.matmul` on memrefs whose rows are contiguous
+    into a register-blocked loop nest: C is processed in tiles of `rows` rows
+    by `vectors-per-row` vectors of `vector-width` f32 lanes (scalable lanes,
+    `vector<[w]xf32>`, when `scalable` is set: one binary for every RVV
+    VLEN). Per k step a tile loads one row of B per vector, broadcasts one
+    element of A per row and accumulates with `vector.fma`, so that the
+    accumulators stay in registers across the whole K loop (on RVV this is
+    `vfmacc.vf`; the register budget is rows*vectors*LMUL + vectors*LMUL <= 32).
+    Rows that do not fill a tile run through a one-row tile; columns that do
+    not fill a vector use masked loads and stores.
+
+    With `auto-width` (scalable only), the lane count, and with it the LMUL,
+    is chosen per matmul from N: [8] (LMUL 4) when N >= 16, [4] (LMUL 2) when
+    N >= 8, else [2] (LMUL 1), and `rows` follows the register budget.
+
+    Input: func.func with linalg.matmul on memrefs (after bufferization).
+    Output: scf/vector/memref code for those matmuls; others are untouched.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "vector::VectorDialect"];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"6", "Rows of C per register tile">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector (times vscale when scalable)">,
+    Option<"vectorsPerRow", "vectors-per-row", "int64_t", /*default=*/"1",
+           "Vectors per row of the register tile">,
+    Option<"scalable", "scalable", "bool", /*default=*/"false",
+           "Scalable vectors (RVV, any VLEN)">,
+    Option<"autoWidth", "auto-width", "bool", /*default=*/"false",
+           "Choose the lane count (LMUL) and rows per matmul from N">,
+  ];
+}
+
 def PengCpuLowerMath : Pass<"peng-cpu-lower-math", "func::FuncOp"> {
   let summary = "Replace transcendental math ops by polynomial approximations";
   let description = [{
