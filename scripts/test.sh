@@ -86,9 +86,10 @@ stage_tsan() {
 
 stage_riscv64() {
   # The kernels for the e2e tests come from the host's pengc (no MLIR for riscv64).
-  if [[ ! -x "$PENG_ROOT/build/release/compiler/tools/pengc/pengc" ]]; then
-    step "host pengc" cmake --preset release &&
-      step "host pengc" cmake --build --preset release --target pengc || return 1
+  if [[ ! -x "$PENG_ROOT/build/release/compiler/tools/pengc/pengc" ||
+        ! -f "$PENG_ROOT/build/release/bench/qemu-icount/peng-qemu-icount.so" ]]; then
+    step "host tools" cmake --preset release &&
+      step "host tools" cmake --build --preset release --target pengc peng_qemu_icount || return 1
   fi
   step sysroot "$PENG_ROOT/scripts/riscv64-sysroot.sh" &&
     step configure cmake --preset riscv64 &&
@@ -98,6 +99,8 @@ stage_riscv64() {
     PENG_QEMU_VLEN="$vlen" step "test VLEN=$vlen" run_ctest "vlen$vlen" --preset riscv64 -L runtime ||
       failed=1
   done
+  # The matmul figure of merit: efficiency at VLEN 256 and vector ops halving.
+  step "rvv matmul efficiency" run_ctest "rvv-perf" --preset riscv64 -L rvv-perf || failed=1
   # One rvv module, every VLEN: the e2e kernels without recompiling.
   for vlen in "${E2E_VLENS[@]}"; do
     PENG_QEMU_VLEN="$vlen" step "e2e VLEN=$vlen" run_ctest "e2e-vlen$vlen" --preset riscv64 -L e2e ||
