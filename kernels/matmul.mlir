@@ -48,3 +48,12 @@ func.func @matmul_bias_relu_19x23x17(%a: tensor<19x23xf32>, %b: tensor<23x17xf32
   } -> tensor<19x17xf32>
   return %r : tensor<19x17xf32>
 }
+
+// K above the host's packing block (256), and not a multiple of it.
+func.func @matmul_13x517x35(%a: tensor<13x517xf32>, %b: tensor<517x35xf32>) -> tensor<13x35xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<13x35xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<13x35xf32>) -> tensor<13x35xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<13x517xf32>, tensor<517x35xf32>) outs(%c : tensor<13x35xf32>) -> tensor<13x35xf32>
+  return %r : tensor<13x35xf32>
+}

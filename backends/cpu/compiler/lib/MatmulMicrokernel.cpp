@@ -11,6 +11,8 @@
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
+
 namespace mlir::peng::cpu {
 #define GEN_PASS_DEF_PENGCPUMATMULMICROKERNEL
 #include "peng/Cpu/Passes.h.inc"
@@ -25,9 +27,18 @@ struct TileShape {
   int64_t vectors;
   int64_t width; // lanes per vector (times vscale when scalable)
   bool scalable;
+  int64_t kUnroll;
+  int64_t packKc; // 0: B read in place; else K block of the packed B panel
 };
 
 /// Emits the loop nest for one matmul; `op` is erased by the caller.
+///
+///   for kc in K by packKc:                       (one block when not packing)
+///     for j in full column blocks (V vectors):
+///       [pack B[kc.., j..] into a contiguous panel]
+///       for i in rows by R, then the rest by 1:  register tile (i, j)
+///     for j in the remaining columns, one vector at a time, masked:
+///       for i in rows:                           register tile, B in place
 class MicrokernelEmitter {
 public:
   MicrokernelEmitter(RewriterBase &rewriter, linalg::MatmulOp op, TileShape shape)
@@ -40,7 +51,7 @@ public:
   }
 
   void emit() {
-    Value m = b.createOrFold<memref::DimOp>(loc, c, 0);
+    m = b.createOrFold<memref::DimOp>(loc, c, 0);
     n = b.createOrFold<memref::DimOp>(loc, c, 1);
     k = b.createOrFold<memref::DimOp>(loc, a, 1);
     lanes = index(shape.width);
@@ -48,40 +59,77 @@ public:
       lanes = b.create<arith::MulIOp>(loc, b.create<vector::VectorScaleOp>(loc), lanes);
     zeroVec = b.create<arith::ConstantOp>(loc, vecType,
                                           SplatElementsAttr::get(vecType, b.getF32FloatAttr(0)));
+    block = b.create<arith::MulIOp>(loc, lanes, index(shape.vectors));
+    nMain = b.create<arith::SubIOp>(loc, n, b.create<arith::RemUIOp>(loc, n, block));
     Value rows = index(shape.rows);
-    Value mMain = b.create<arith::SubIOp>(loc, m, b.create<arith::RemUIOp>(loc, m, rows));
-    rowLoop(index(0), mMain, shape.rows);
-    if (shape.rows > 1)
-      rowLoop(mMain, m, 1);
+    mMain = b.create<arith::SubIOp>(loc, m, b.create<arith::RemUIOp>(loc, m, rows));
+    if (!shape.packKc) {
+      columns(index(0), k);
+      return;
+    }
+    // The panel lives on the stack, allocated once: packKc x (V vectors).
+    int64_t blockLanes = shape.width * shape.vectors;
+    if (shape.scalable) {
+      auto type = MemRefType::get({shape.packKc, ShapedType::kDynamic}, b.getF32Type());
+      panel = b.create<memref::AllocaOp>(loc, type, ValueRange{block}, b.getI64IntegerAttr(64));
+    } else {
+      auto type = MemRefType::get({shape.packKc, blockLanes}, b.getF32Type());
+      panel = b.create<memref::AllocaOp>(loc, type, ValueRange{}, b.getI64IntegerAttr(64));
+    }
+    Value kc = index(shape.packKc);
+    b.create<scf::ForOp>(loc, index(0), k, kc, ValueRange{},
+                         [&](OpBuilder &, Location, Value k0, ValueRange) {
+                           Value k1 = b.create<arith::MinUIOp>(
+                               loc, b.create<arith::AddIOp>(loc, k0, kc), k);
+                           columns(k0, k1);
+                           b.create<scf::YieldOp>(loc);
+                         });
   }
 
 private:
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
 
-  /// Row blocks of `rows` in [lo, hi): full column blocks, then masked single vectors.
-  void rowLoop(Value lo, Value hi, int64_t rows) {
-    b.create<scf::ForOp>(loc, lo, hi, index(rows), ValueRange{},
-                         [&](OpBuilder &, Location, Value i, ValueRange) {
-                           Value block = b.create<arith::MulIOp>(loc, lanes, index(shape.vectors));
-                           Value nMain = b.create<arith::SubIOp>(
-                               loc, n, b.create<arith::RemUIOp>(loc, n, block));
-                           b.create<scf::ForOp>(loc, index(0), nMain, block, ValueRange{},
-                                                [&](OpBuilder &, Location, Value j, ValueRange) {
-                                                  tile(i, j, rows, shape.vectors, nullptr);
-                                                  b.create<scf::YieldOp>(loc);
-                                                });
-                           b.create<scf::ForOp>(
-                               loc, nMain, n, lanes, ValueRange{},
-                               [&](OpBuilder &, Location, Value j, ValueRange) {
-                                 Value left = b.create<arith::SubIOp>(loc, n, j);
-                                 Value count = b.create<arith::MinUIOp>(loc, left, lanes);
-                                 Value mask = b.create<vector::CreateMaskOp>(loc, maskType,
-                                                                             ValueRange{count});
-                                 tile(i, j, rows, 1, mask);
-                                 b.create<scf::YieldOp>(loc);
-                               });
+  void forLoop(Value lo, Value hi, Value step, const std::function<void(Value)> &body) {
+    b.create<scf::ForOp>(loc, lo, hi, step, ValueRange{},
+                         [&](OpBuilder &, Location, Value iv, ValueRange) {
+                           body(iv);
                            b.create<scf::YieldOp>(loc);
                          });
+  }
+
+  /// All of C for the K range [k0, k1).
+  void columns(Value k0, Value k1) {
+    forLoop(index(0), nMain, block, [&](Value j) {
+      if (panel)
+        pack(k0, k1, j);
+      rowTiles(j, shape.vectors, nullptr, k0, k1, panel);
+    });
+    forLoop(nMain, n, lanes, [&](Value j) {
+      Value count = b.create<arith::MinUIOp>(loc, b.create<arith::SubIOp>(loc, n, j), lanes);
+      Value mask = b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{count});
+      rowTiles(j, 1, mask, k0, k1, nullptr);
+    });
+  }
+
+  void rowTiles(Value j, int64_t vectors, Value mask, Value k0, Value k1, Value bPanel) {
+    forLoop(index(0), mMain, index(shape.rows),
+            [&](Value i) { tile(i, j, shape.rows, vectors, mask, k0, k1, bPanel); });
+    if (shape.rows > 1)
+      forLoop(mMain, m, index(1), [&](Value i) { tile(i, j, 1, vectors, mask, k0, k1, bPanel); });
+  }
+
+  /// panel[kk - k0, :] = B[kk, j : j + block] for kk in [k0, k1): contiguous
+  /// rows of B for the tiles, whatever B's row stride.
+  void pack(Value k0, Value k1, Value j) {
+    forLoop(k0, k1, index(1), [&](Value kk) {
+      Value row = b.create<arith::SubIOp>(loc, kk, k0);
+      for (int64_t v = 0; v < shape.vectors; ++v) {
+        Value off = b.create<arith::MulIOp>(loc, lanes, index(v));
+        Value col = b.create<arith::AddIOp>(loc, j, off);
+        Value x = b.create<vector::LoadOp>(loc, vecType, bMat, ValueRange{kk, col});
+        b.create<vector::StoreOp>(loc, x, panel, ValueRange{row, off});
+      }
+    });
   }
 
   Value load(Value memref, Value row, Value col, Value mask) {
@@ -98,35 +146,59 @@ private:
       b.create<vector::StoreOp>(loc, value, memref, ValueRange{row, col});
   }
 
-  /// One register tile at (i, j): accumulators in, K loop, accumulators out.
-  void tile(Value i, Value j, int64_t rows, int64_t vectors, Value mask) {
-    SmallVector<Value> rowIdx, colIdx;
+  /// One register tile at (i, j) over K in [k0, k1): accumulators in, K loop,
+  /// accumulators out. B comes from the packed panel when given.
+  void tile(Value i, Value j, int64_t rows, int64_t vectors, Value mask, Value k0, Value k1,
+            Value bPanel) {
+    SmallVector<Value> rowIdx, colIdx, panelCol;
     for (int64_t r = 0; r < rows; ++r)
       rowIdx.push_back(r ? b.create<arith::AddIOp>(loc, i, index(r)) : i);
-    for (int64_t v = 0; v < vectors; ++v)
-      colIdx.push_back(v ? b.create<arith::AddIOp>(
-                               loc, j, b.create<arith::MulIOp>(loc, lanes, index(v)))
-                         : j);
+    for (int64_t v = 0; v < vectors; ++v) {
+      Value off = v ? b.create<arith::MulIOp>(loc, lanes, index(v)) : index(0);
+      panelCol.push_back(off);
+      colIdx.push_back(v ? b.create<arith::AddIOp>(loc, j, off) : j);
+    }
     SmallVector<Value> acc;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v)
         acc.push_back(load(c, rowIdx[r], colIdx[v], mask));
-    auto kLoop = b.create<scf::ForOp>(
-        loc, index(0), k, index(1), acc,
-        [&](OpBuilder &, Location, Value kk, ValueRange carried) {
-          SmallVector<Value> bRow;
-          for (int64_t v = 0; v < vectors; ++v)
-            bRow.push_back(load(bMat, kk, colIdx[v], mask));
-          SmallVector<Value> next;
-          for (int64_t r = 0; r < rows; ++r) {
-            Value s = b.create<memref::LoadOp>(loc, a, ValueRange{rowIdx[r], kk});
-            Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
-            for (int64_t v = 0; v < vectors; ++v)
-              next.push_back(
-                  b.create<vector::FMAOp>(loc, splat, bRow[v], carried[r * vectors + v]));
-          }
-          b.create<scf::YieldOp>(loc, next);
-        });
+    // One k step: a row of B per vector, a broadcast of A per row, FMAs.
+    auto step = [&](Value kk, ValueRange carried) {
+      SmallVector<Value> bRow;
+      Value panelRow = bPanel ? b.create<arith::SubIOp>(loc, kk, k0) : Value();
+      for (int64_t v = 0; v < vectors; ++v)
+        bRow.push_back(bPanel ? b.create<vector::LoadOp>(loc, vecType, bPanel,
+                                                         ValueRange{panelRow, panelCol[v]})
+                              : load(bMat, kk, colIdx[v], mask));
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value s = b.create<memref::LoadOp>(loc, a, ValueRange{rowIdx[r], kk});
+        Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
+        for (int64_t v = 0; v < vectors; ++v)
+          next.push_back(b.create<vector::FMAOp>(loc, splat, bRow[v], carried[r * vectors + v]));
+      }
+      return next;
+    };
+    // K unrolled by kUnroll (fewer loop instructions per FMA), then the rest.
+    Value kRest = k0;
+    SmallVector<Value> carriedIn(acc.begin(), acc.end());
+    if (shape.kUnroll > 1) {
+      Value unroll = index(shape.kUnroll);
+      Value span = b.create<arith::SubIOp>(loc, k1, k0);
+      kRest = b.create<arith::SubIOp>(loc, k1, b.create<arith::RemUIOp>(loc, span, unroll));
+      auto mainLoop = b.create<scf::ForOp>(
+          loc, k0, kRest, unroll, acc, [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+            SmallVector<Value> cur(carried.begin(), carried.end());
+            for (int64_t t = 0; t < shape.kUnroll; ++t)
+              cur = step(t ? b.create<arith::AddIOp>(loc, kk, index(t)) : kk, cur);
+            b.create<scf::YieldOp>(loc, cur);
+          });
+      carriedIn.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
+    }
+    auto kLoop = b.create<scf::ForOp>(loc, kRest, k1, index(1), carriedIn,
+                                      [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+                                        b.create<scf::YieldOp>(loc, step(kk, carried));
+                                      });
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v)
         store(kLoop.getResult(r * vectors + v), c, rowIdx[r], colIdx[v], mask);
@@ -135,7 +207,7 @@ private:
   RewriterBase &b;
   Location loc;
   TileShape shape;
-  Value a, bMat, c, n, k, lanes, zeroVec;
+  Value a, bMat, c, m, n, k, lanes, zeroVec, block, nMain, mMain, panel;
   VectorType vecType, maskType;
 };
 
@@ -157,7 +229,8 @@ struct PengCpuMatmulMicrokernelPass
   using PengCpuMatmulMicrokernelBase::PengCpuMatmulMicrokernelBase;
 
   TileShape shapeFor(linalg::MatmulOp op) {
-    TileShape s{rows, vectorsPerRow, vectorWidth, scalable};
+    TileShape s{rows, vectorsPerRow, vectorWidth, scalable, std::max<int64_t>(kUnroll, 1),
+                std::max<int64_t>(packKc, 0)};
     if (!scalable || !autoWidth)
       return s;
     int64_t n = cast<MemRefType>(op.getDpsInits()[0].getType()).getDimSize(1);

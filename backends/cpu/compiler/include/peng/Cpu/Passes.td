@@ -41,7 +41,9 @@ def PengCpuMatmulMicrokernel : Pass<"peng-cpu-matmul-microkernel", "func::FuncOp
     accumulators stay in registers across the whole K loop (on RVV this is
     `vfmacc.vf`; the register budget is rows*vectors*LMUL + vectors*LMUL <= 32).
     Rows that do not fill a tile run through a one-row tile; columns that do
-    not fill a vector use masked loads and stores.
+    not fill a vector use masked loads and stores. With `pack-kc`, K is
+    blocked and each block of B's columns is first copied into a contiguous
+    stack panel that all row tiles then read (cache and TLB friendly).
 
     With `auto-width` (scalable only), the lane count, and with it the LMUL,
     is chosen per matmul from N: [8] (LMUL 4) when N >= 16, [4] (LMUL 2) when
@@ -62,6 +64,11 @@ def PengCpuMatmulMicrokernel : Pass<"peng-cpu-matmul-microkernel", "func::FuncOp
            "Scalable vectors (RVV, any VLEN)">,
     Option<"autoWidth", "auto-width", "bool", /*default=*/"false",
            "Choose the lane count (LMUL) and rows per matmul from N">,
+    Option<"kUnroll", "k-unroll", "int64_t", /*default=*/"4",
+           "K steps per iteration of the inner loop">,
+    Option<"packKc", "pack-kc", "int64_t", /*default=*/"0",
+           "Pack B into contiguous panels of this many rows of K (0: read B "
+           "in place); pays where B's rows are far apart in memory">,
   ];
 }
 
