@@ -41,11 +41,9 @@ struct TileShape {
 ///       for i in rows:                           register tile, B in place
 class MicrokernelEmitter {
 public:
-  MicrokernelEmitter(RewriterBase &rewriter, linalg::MatmulOp op, TileShape shape)
-      : b(rewriter), loc(op.getLoc()), shape(shape) {
-    a = op.getDpsInputs()[0];
-    bMat = op.getDpsInputs()[1];
-    c = op.getDpsInits()[0];
+  MicrokernelEmitter(RewriterBase &rewriter, Location loc, Value a, Value bMat, Value c,
+                     TileShape shape)
+      : b(rewriter), loc(loc), shape(shape), a(a), bMat(bMat), c(c) {
     vecType = VectorType::get({shape.width}, b.getF32Type(), {shape.scalable});
     maskType = VectorType::get({shape.width}, b.getI1Type(), {shape.scalable});
   }
@@ -207,33 +205,52 @@ private:
   RewriterBase &b;
   Location loc;
   TileShape shape;
-  Value a, bMat, c, m, n, k, lanes, zeroVec, block, nMain, mMain, panel;
+  Value a, bMat, c;
+  Value m, n, k, lanes, zeroVec, block, nMain, mMain, panel;
   VectorType vecType, maskType;
 };
 
-/// Whether the matmul is one this kernel handles: f32 buffers with contiguous rows.
-bool isSupported(linalg::MatmulOp op) {
-  if (!op.hasPureBufferSemantics())
+/// Whether this is a contraction the micro-kernel handles: a matmul or
+/// batch_matmul on f32 buffers whose rows are contiguous.
+bool isSupported(linalg::LinalgOp op) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) ||
+      !op.hasPureBufferSemantics())
     return false;
+  int64_t rank = isa<linalg::MatmulOp>(op.getOperation()) ? 2 : 3;
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
+    if (!type || type.getRank() != rank || !type.getElementType().isF32() ||
         !isLastMemrefDimUnitStride(type))
       return false;
   }
   return true;
 }
 
+/// The 2-D matrix `index` of a batch of them: a rank-reducing subview.
+Value batchSlice(OpBuilder &b, Location loc, Value batch, Value index) {
+  auto type = cast<MemRefType>(batch.getType());
+  SmallVector<OpFoldResult> offsets = {index, b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                     memref::getMixedSize(b, loc, batch, 1),
+                                     memref::getMixedSize(b, loc, batch, 2)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  auto sliceType = memref::SubViewOp::inferRankReducedResultType(
+      {type.getDimSize(1), type.getDimSize(2)}, type, offsets, sizes, strides);
+  return b.create<memref::SubViewOp>(loc, cast<MemRefType>(sliceType), batch, offsets, sizes,
+                                     strides);
+}
+
 struct PengCpuMatmulMicrokernelPass
     : mlir::peng::cpu::impl::PengCpuMatmulMicrokernelBase<PengCpuMatmulMicrokernelPass> {
   using PengCpuMatmulMicrokernelBase::PengCpuMatmulMicrokernelBase;
 
-  TileShape shapeFor(linalg::MatmulOp op) {
+  TileShape shapeFor(linalg::LinalgOp op) {
     TileShape s{rows, vectorsPerRow, vectorWidth, scalable, std::max<int64_t>(kUnroll, 1),
                 std::max<int64_t>(packKc, 0)};
     if (!scalable || !autoWidth)
       return s;
-    int64_t n = cast<MemRefType>(op.getDpsInits()[0].getType()).getDimSize(1);
+    auto out = cast<MemRefType>(op.getDpsInits()[0].getType());
+    int64_t n = out.getDimSize(out.getRank() - 1);
     // At the smallest VLEN (128) vector<[w]xf32> holds 2w lanes.
     s.width = ShapedType::isDynamic(n) || n >= 16 ? 8 : n >= 8 ? 4 : 2;
     int64_t lmul = s.width / 2;
@@ -249,15 +266,36 @@ struct PengCpuMatmulMicrokernelPass
       getOperation().emitError("peng-cpu-matmul-microkernel: sizes must be positive");
       return signalPassFailure();
     }
-    SmallVector<linalg::MatmulOp> matmuls;
-    getOperation().walk([&](linalg::MatmulOp op) {
+    SmallVector<linalg::LinalgOp> contractions;
+    getOperation().walk([&](linalg::LinalgOp op) {
       if (isSupported(op))
-        matmuls.push_back(op);
+        contractions.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::MatmulOp op : matmuls) {
+    for (linalg::LinalgOp op : contractions) {
       rewriter.setInsertionPoint(op);
-      MicrokernelEmitter(rewriter, op, shapeFor(op)).emit();
+      Location loc = op.getLoc();
+      Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1], c = op.getDpsInits()[0];
+      TileShape shape = shapeFor(op);
+      if (isa<linalg::MatmulOp>(op.getOperation())) {
+        MicrokernelEmitter(rewriter, loc, a, b, c, shape).emit();
+      } else {
+        // batch_matmul: one matmul per batch entry.
+        Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+        Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+        Value batches = rewriter.createOrFold<memref::DimOp>(loc, c, 0);
+        rewriter.create<scf::ForOp>(
+            loc, zero, batches, one, ValueRange{},
+            [&](OpBuilder &nested, Location, Value i, ValueRange) {
+              OpBuilder::InsertionGuard guard(rewriter);
+              rewriter.setInsertionPointToEnd(nested.getInsertionBlock());
+              MicrokernelEmitter(rewriter, loc, batchSlice(rewriter, loc, a, i),
+                                 batchSlice(rewriter, loc, b, i), batchSlice(rewriter, loc, c, i),
+                                 shape)
+                  .emit();
+              rewriter.create<scf::YieldOp>(loc);
+            });
+      }
       rewriter.eraseOp(op);
     }
   }

@@ -30,10 +30,11 @@ def PengCpuEntryPoints : Pass<"peng-cpu-entry-points", "ModuleOp"> {
 }
 
 def PengCpuMatmulMicrokernel : Pass<"peng-cpu-matmul-microkernel", "func::FuncOp"> {
-  let summary = "Register-blocked outer-product micro-kernel for f32 linalg.matmul on buffers";
+  let summary = "Register-blocked outer-product micro-kernel for f32 matmul and batch_matmul on buffers";
   let description = [{
-    Rewrites each f32 `linalg.matmul` on memrefs whose rows are contiguous
-    into a register-blocked loop nest: C is processed in tiles of `rows` rows
+    Rewrites each f32 `linalg.matmul` (and `linalg.batch_matmul`, as a loop
+    of matmuls over the batch) on memrefs whose rows are contiguous into a
+    register-blocked loop nest: C is processed in tiles of `rows` rows
     by `vectors-per-row` vectors of `vector-width` f32 lanes (scalable lanes,
     `vector<[w]xf32>`, when `scalable` is set: one binary for every RVV
     VLEN). Per k step a tile loads one row of B per vector, broadcasts one
