@@ -5,7 +5,11 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace peng_bench {
@@ -39,6 +43,20 @@ std::string CpuIsaName(dnnl_cpu_isa_t isa) {
     case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
     default: return "isa " + std::to_string(int(isa));
   }
+}
+
+// "<bytes> bytes, fnv1a <hash>" of a file, so that results name the exact
+// module measured (pengc changes under the same path).
+std::string FileFingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "unreadable";
+  std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : data) h = (h ^ c) * 1099511628211ull;
+  char text[64];
+  std::snprintf(text, sizeof text, "%zu bytes, fnv1a %016llx", data.size(),
+                static_cast<unsigned long long>(h));
+  return text;
 }
 
 }  // namespace
@@ -136,6 +154,7 @@ void AddContext() {
     benchmark::AddCustomContext("peng_device", std::string("unavailable: ") + e.what());
   }
   benchmark::AddCustomContext("peng_sgemm_module", SgemmModulePath());
+  benchmark::AddCustomContext("peng_sgemm_module_file", FileFingerprint(SgemmModulePath()));
 }
 
 }  // namespace peng_bench
