@@ -26,8 +26,9 @@ COUNTER = "GFLOP/s"
 
 
 def load(paths):
-    """Returns ({(family, n): {impl: {"gflops": v, "ms": v}}}, contexts, errors)."""
-    samples = {}   # (family, n, impl) -> {"gflops": [...], "ms": [...]}
+    """Returns ({(family, n): {impl: {"gflops", "ms", "cv", "lo", "hi"},
+    "ratios": {baseline: ratio}}}, contexts, errors)."""
+    per_file = []  # one {(family, n, impl): {"gflops", "ms", "cv"}} per file
     contexts, errors = [], []
     for path in paths:
         with open(path, encoding="utf-8") as f:
@@ -48,22 +49,42 @@ def load(paths):
             ms = to_ms(b.get("real_time"), b.get("time_unit", "ns"))
             if b.get("run_type") == "aggregate":
                 if b.get("aggregate_name") == "median":
-                    medians[key] = {"gflops": b[COUNTER], "ms": ms}
+                    medians.setdefault(key, {}).update({"gflops": b[COUNTER], "ms": ms})
+                elif b.get("aggregate_name") == "cv":
+                    medians.setdefault(key, {})["cv"] = b[COUNTER]
                 continue
             entry = iterations.setdefault(key, {"gflops": [], "ms": []})
             entry["gflops"].append(b[COUNTER])
             entry["ms"].append(ms)
         for key, entry in iterations.items():
-            if key not in medians:
-                medians[key] = {k: statistics.median(v) for k, v in entry.items()}
-        for key, value in medians.items():
-            s = samples.setdefault(key, {"gflops": [], "ms": []})
-            s["gflops"].append(value["gflops"])
-            s["ms"].append(value["ms"])
+            if "gflops" not in medians.get(key, {}):
+                medians.setdefault(key, {}).update(
+                    {k: statistics.median(v) for k, v in entry.items()})
+        per_file.append({k: v for k, v in medians.items() if "gflops" in v})
+
     table = {}
-    for (family, n, impl), s in samples.items():
-        table.setdefault((family, n), {})[impl] = {
-            k: statistics.median(v) for k, v in s.items() if v}
+    keys = {k for values in per_file for k in values}
+    for family, n, impl in keys:
+        got = [values[(family, n, impl)] for values in per_file if (family, n, impl) in values]
+        row = {}
+        for field in ("gflops", "ms", "cv"):
+            v = [g[field] for g in got if g.get(field) is not None]
+            if v:
+                row[field] = statistics.median(v)
+        if len(got) > 1:
+            row["lo"] = min(g["gflops"] for g in got)
+            row["hi"] = max(g["gflops"] for g in got)
+        table.setdefault((family, n), {})[impl] = row
+    # Ratios within each file (one run, one machine state), then the median.
+    for (family, n), row in table.items():
+        row["ratios"] = {}
+        for base, _ in BASELINES:
+            r = [values[(family, n, "peng")]["gflops"] / values[(family, n, base)]["gflops"]
+                 for values in per_file
+                 if (family, n, "peng") in values and (family, n, base) in values
+                 and values[(family, n, base)]["gflops"]]
+            if r:
+                row["ratios"][base] = statistics.median(r)
     return table, contexts, errors
 
 
@@ -74,22 +95,26 @@ def to_ms(value, unit):
     return value * scale
 
 
-def fmt(value, spec):
-    return "-" if value is None else format(value, spec)
+def fmt(value, spec, width):
+    text = "-" if value is None else format(value, spec)
+    return text.rjust(width)
 
 
 def print_table(family, n, results):
     print(f"{family} {n}x{n}x{n} (f32, GFLOP/s = 2*M*N*K / wall time)")
-    impls = [i for i in IMPLS if i in results] + sorted(set(results) - set(IMPLS))
-    print(f"  {'implementation':<16}{'GFLOP/s':>10}{'ms/iter':>12}")
+    ratios = results.get("ratios", {})
+    impls = [i for i in IMPLS if i in results]
+    impls += sorted(set(results) - set(IMPLS) - {"ratios"})
+    print(f"  {'implementation':<16}{'GFLOP/s':>10}{'ms/iter':>12}{'cv':>8}{'runs':>16}")
     for impl in impls:
         r = results[impl]
-        print(f"  {impl:<16}{fmt(r.get('gflops'), '10.2f')}{fmt(r.get('ms'), '12.3f')}")
-    peng = results.get("peng", {}).get("gflops")
+        cv = r.get("cv")
+        runs = f"{r['lo']:.1f}..{r['hi']:.1f}" if "lo" in r else "-"
+        print(f"  {impl:<16}{fmt(r.get('gflops'), '.2f', 10)}{fmt(r.get('ms'), '.3f', 12)}"
+              f"{fmt(None if cv is None else 100 * cv, '.1f', 7)}{'%' if cv is not None else ' '}"
+              f"{runs:>16}")
     for base, label in BASELINES:
-        other = results.get(base, {}).get("gflops")
-        ratio = peng / other if peng is not None and other else None
-        print(f"  {'peng/' + label:<16}{fmt(ratio, '10.3f')}")
+        print(f"  {'peng/' + label:<16}{fmt(ratios.get(base), '.3f', 10)}")
     print()
 
 

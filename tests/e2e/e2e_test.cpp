@@ -85,12 +85,10 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class KernelTest : public testing::Test {
- public:
-  KernelTest(std::string module_path, std::string kernel) : path_(std::move(module_path)),
-                                                            kernel_(std::move(kernel)) {}
-
-  void TestBody() override {
+// Runs one kernel of a module on cpu0 and checks it against its reference.
+// With expect_supported false, checks instead that cpu0 has no code for it.
+void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expect_supported = true) {
+  {
     auto it = References().find(OpName(kernel_));
     ASSERT_NE(it, References().end()) << "no reference for kernel '" << kernel_ << "'";
     const Reference& ref = it->second;
@@ -106,6 +104,12 @@ class KernelTest : public testing::Test {
     ASSERT_EQ(peng_runtime_find_device(rt, "cpu0", &cpu), PENG_OK);
     int supported = 0;
     ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
+    if (!expect_supported) {
+      EXPECT_FALSE(supported) << "cpu0 runs " << kernel_ << " from " << path_;
+      peng_module_release(module);
+      peng_runtime_release(rt);
+      return;
+    }
     ASSERT_TRUE(supported) << "cpu0 has no code for " << kernel_ << " in " << path_;
     ASSERT_EQ(peng_runtime_set_policy(rt, PENG_POLICY_EXPLICIT), PENG_OK);
 
@@ -172,7 +176,7 @@ class KernelTest : public testing::Test {
         }
       }
       EXPECT_EQ(reported, 0) << reported << " elements out of tolerance";
-      RecordProperty("max_abs_error_" + std::to_string(o), std::to_string(worst));
+      testing::Test::RecordProperty("max_abs_error_" + std::to_string(o), std::to_string(worst));
     }
     peng_event_release(done);
     peng_graph_release(graph);
@@ -180,10 +184,37 @@ class KernelTest : public testing::Test {
     peng_module_release(module);
     peng_runtime_release(rt);
   }
+}
+
+class KernelTest : public testing::Test {
+ public:
+  KernelTest(std::string module_path, std::string kernel)
+      : path_(std::move(module_path)), kernel_(std::move(kernel)) {}
+  void TestBody() override { RunAndCheck(path_, kernel_); }
 
  private:
   std::string path_, kernel_;
 };
+
+// A module with only VLEN-256 rvv code: cpu0 selects it from its VLEN (vlenb)
+// when that is 256, and has no code for it otherwise (or on another arch).
+TEST(VlenSpecialised, SelectedOnlyAtItsVlen) {
+  peng_runtime_t rt;
+  ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK);
+  peng_device_t cpu;
+  ASSERT_EQ(peng_runtime_find_device(rt, "cpu0", &cpu), PENG_OK);
+  peng_device_info_t info;
+  ASSERT_EQ(peng_device_info(cpu, &info), PENG_OK);
+  peng_runtime_release(rt);
+#if defined(__riscv)
+  bool match = info.vector_bits == 256;
+#else
+  bool match = false;
+#endif
+  for (const char* k : {"matmul_37x29x45", "matmul_1x67x131", "matmul_13x517x35"}) {
+    RunAndCheck(PENG_E2E_VLEN256_MODULE, k, match);
+  }
+}
 
 }  // namespace
 

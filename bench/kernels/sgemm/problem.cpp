@@ -2,6 +2,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "driver/env.h"
 #include "sgemm/sgemm.h"
@@ -111,6 +113,15 @@ void SetCounters(benchmark::State& state, const Problem& p, double max_abs_error
 }
 
 void Measure(benchmark::State& state, const Problem& p, Target& target, const char* what) {
+  // When the library changes, let the previous one's idle workers park first:
+  // OpenBLAS's spin (with sched_yield) for about 2^28 cycles after each call,
+  // OpenMP's for a while too, and on two cores they would take a core from
+  // the next library's first iterations.
+  static std::string last_library;
+  if (last_library != what) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    last_library = what;
+  }
   if (!target.checked) {
     target.Poison();
     target.Run();

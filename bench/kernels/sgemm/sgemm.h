@@ -86,7 +86,9 @@ class Target {
   bool checked = false;
 };
 
-// The body every benchmark shares: on the target's first use, poison, run once
+// The body every benchmark shares: after a switch from another library, a
+// 300 ms pause (untimed) so that its idle threads stop spinning; on the
+// target's first use, poison, run once
 // (also the warm-up) and Check; then the timed loop, one Run per iteration;
 // then Check the last iteration's output; then the counters. `what` names the
 // implementation in error messages.

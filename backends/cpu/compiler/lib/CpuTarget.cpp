@@ -65,7 +65,11 @@ void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTarget
   // LMUL picked per matmul on rvv; two AVX2 (or AVX-512) vectors per row on
   // the host, 6 rows: 12 accumulators of the 16 (32) registers.
   PengCpuMatmulMicrokernelOptions matmul;
-  if (options.arch == CpuArch::Rvv) {
+  if (options.arch == CpuArch::Rvv && options.rvvVlen) {
+    // A VLEN-specialised variant: fixed-length vectors of LMUL 4 at that
+    // VLEN, no vscale arithmetic; the runtime picks it only on such a hart.
+    matmul.vectorWidth = int64_t(options.rvvVlen / 32) * 4;
+  } else if (options.arch == CpuArch::Rvv) {
     matmul.scalable = true;
     matmul.autoWidth = true;
   } else {
