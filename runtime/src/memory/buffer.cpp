@@ -100,7 +100,7 @@ void TransferDone(void* user, peng_status_t status) {
 
 }  // namespace
 
-void Buffer::StartFetch(uint32_t space) {
+void Buffer::StartFetch(uint32_t space, bool relock) {
   // Prefer the host copy as source; otherwise bring a device copy to the host
   // first (two hops: backends only copy between their memory and the host).
   uint32_t source = UINT32_MAX;
@@ -122,7 +122,7 @@ void Buffer::StartFetch(uint32_t space) {
     mutex_.unlock();
     Report(Error(PENG_ERROR_DEVICE_LOST, "buffer has no valid copy left"));
     for (auto& w : waiters) w(PENG_ERROR_DEVICE_LOST);
-    mutex_.lock();
+    if (relock) mutex_.lock();
     return;
   }
   if (source != 0 && space != 0) {
@@ -132,7 +132,7 @@ void Buffer::StartFetch(uint32_t space) {
     if (!st.ok()) {
       mutex_.unlock();
       FinishFetch(space, Report(st));
-      mutex_.lock();
+      if (relock) mutex_.lock();
       return;
     }
     host.waiters.push_back([this, space](peng_status_t s) {
@@ -140,13 +140,17 @@ void Buffer::StartFetch(uint32_t space) {
         FinishFetch(space, s);
         return;
       }
-      std::lock_guard<std::mutex> lock(mutex_);
-      StartFetch(space);
+      // On a device thread, holding no reference: the second hop's
+      // completion may free the buffer, so do not re-lock after queueing it.
+      mutex_.lock();
+      StartFetch(space, /*relock=*/false);
     });
     if (host.state == State::kInvalid) {
       host.state = State::kFetching;
-      StartFetch(0);
+      StartFetch(0, relock);
+      return;
     }
+    if (!relock) mutex_.unlock();
     return;
   }
 
@@ -178,7 +182,7 @@ void Buffer::StartFetch(uint32_t space) {
     delete t;
     FinishFetch(space, st.code());
   }
-  mutex_.lock();
+  if (relock) mutex_.lock();
 }
 
 void Buffer::FinishFetch(uint32_t space, peng_status_t status) {

@@ -61,7 +61,11 @@ class Buffer : public RefCounted<Buffer> {
 
   Buffer(Runtime* runtime, uint64_t size);
   Status EnsureAllocated(uint32_t space);  // with mutex_ held
-  void StartFetch(uint32_t space);          // with mutex_ held; copy marked kFetching
+  // With mutex_ held; copy marked kFetching. Returns with mutex_ held, or
+  // released when `relock` is false: a caller holding no reference (a
+  // completion on a device thread) must not touch the buffer once the copy
+  // is queued, since its completion may let the last owner free it.
+  void StartFetch(uint32_t space, bool relock = true);
   void FinishFetch(uint32_t space, peng_status_t status);
   void WaitForRuns(bool include_readers);
   Status AcquireSync(uint32_t space, peng_access_t access);
