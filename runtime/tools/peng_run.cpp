@@ -3,13 +3,16 @@
 //
 //   peng-run add.peng --kernel=add --input=a.npy --input=b.npy --output=y.npy
 //   peng-run mm.peng --kernel=matmul -i a.npy -i b.npy -o c.npy --device=cpu0
+//   peng-run sm.peng --kernel=softmax_13x67 --random-inputs   # no files: prints a summary
 //
 // Inputs bind to the kernel's read arguments in order, outputs to its written
 // ones; each file's dtype and shape must match the kernel's signature.
 // --device takes a device name (cpu0), a backend (cpu: its first device), or
 // backend:index (cpu:0).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,11 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", outputs, ".npy file per written argument, in order");
   app.add_option("-d,--device", device_spec, "device: name (cpu0), backend (cpu) or backend:index");
   app.add_option("--platform", platform, "platform profile (TOML); default: env PENG_PLATFORM");
+  bool random_inputs = false;
+  unsigned seed = 1;
+  app.add_flag("--random-inputs", random_inputs,
+               "f32 inputs uniform in [-1, 1) instead of -i files; outputs optional");
+  app.add_option("--seed", seed, "seed for --random-inputs");
   CLI11_PARSE(app, argc, argv);
 
   peng_runtime_options_t options;
@@ -103,6 +111,8 @@ int main(int argc, char** argv) {
     peng_kernel_arg(kernel, i, &descs[i]);
     (descs[i].access == PENG_ACCESS_READ ? reads : writes)++;
   }
+  if (random_inputs && inputs.empty()) inputs.assign(reads, "");
+  if (random_inputs && outputs.empty()) outputs.assign(writes, "");
   if (inputs.size() != reads || outputs.size() != writes) {
     std::fprintf(stderr, "peng-run: kernel '%s' takes %zu input(s) and %zu output(s); got %zu and %zu\n",
                  kernel_name.c_str(), reads, writes, inputs.size(), outputs.size());
@@ -124,7 +134,21 @@ int main(int argc, char** argv) {
       case PENG_DTYPE_F16: case PENG_DTYPE_BF16: case PENG_DTYPE_I16: elem = 2; break;
       default: elem = 1;
     }
-    if (d.access & PENG_ACCESS_READ) {
+    if ((d.access & PENG_ACCESS_READ) && inputs[next_in].empty()) {
+      ++next_in;
+      if (d.dtype != PENG_DTYPE_F32) {
+        std::fprintf(stderr, "peng-run: --random-inputs makes f32 only; argument %u is not\n", i);
+        return 1;
+      }
+      std::mt19937 rng(seed + i);
+      std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+      std::vector<float> values(elements);
+      for (float& v : values) v = dist(rng);
+      a.dtype = d.dtype;
+      a.shape.assign(d.shape, d.shape + d.rank);
+      a.data.resize(elements * 4);
+      std::memcpy(a.data.data(), values.data(), a.data.size());
+    } else if (d.access & PENG_ACCESS_READ) {
       std::string error;
       const std::string& path = inputs[next_in++];
       if (!peng::npy::Read(path, &a, &error)) {
@@ -180,8 +204,21 @@ int main(int argc, char** argv) {
         st != PENG_OK) {
       return Fail("reading argument " + std::to_string(i), st);
     }
+    if (a.dtype == PENG_DTYPE_F32) {
+      const float* v = reinterpret_cast<const float*>(a.data.data());
+      size_t n = a.data.size() / 4;
+      double sum = 0, lo = n ? v[0] : 0, hi = n ? v[0] : 0;
+      for (size_t e = 0; e < n; ++e) {
+        sum += v[e];
+        lo = std::min<double>(lo, v[e]);
+        hi = std::max<double>(hi, v[e]);
+      }
+      std::printf("%s output %u: shape %s, min %.6g, max %.6g, sum %.6g\n", kernel_name.c_str(),
+                  i, ShapeText(a.shape.data(), a.shape.size()).c_str(), lo, hi, sum);
+    }
+    const std::string& path = outputs[next_out++];
     std::string error;
-    if (!peng::npy::Write(outputs[next_out++], a, &error)) {
+    if (!path.empty() && !peng::npy::Write(path, a, &error)) {
       std::fprintf(stderr, "peng-run: %s\n", error.c_str());
       return 1;
     }
