@@ -34,6 +34,7 @@ void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOpti
   PengDistributeWorkgroupsOptions distribute;
   distribute.maxWorkgroups = options.maxWorkgroups;
   distribute.tileMultiple = options.workgroupTileMultiple;
+  distribute.minContractionTile = options.minContractionTile;
   pm.addNestedPass<func::FuncOp>(createPengDistributeWorkgroups(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

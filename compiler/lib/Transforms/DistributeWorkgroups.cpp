@@ -24,7 +24,7 @@ struct Split {
 } // namespace
 
 static FailureOr<Split> chooseSplit(func::FuncOp func, int64_t maxWorkgroups,
-                                    int64_t tileMultiple) {
+                                    int64_t minContractionTile, int64_t tileMultiple) {
   SmallVector<bufferization::MaterializeInDestinationOp> outs;
   func.walk([&](bufferization::MaterializeInDestinationOp m) { outs.push_back(m); });
   if (outs.size() != 1)
@@ -52,6 +52,8 @@ static FailureOr<Split> chooseSplit(func::FuncOp func, int64_t maxWorkgroups,
     return failure();
   int64_t count = std::min(extent, maxWorkgroups);
   int64_t tile = llvm::divideCeil(extent, count);
+  if (llvm::is_contained(iterators, utils::IteratorType::reduction))
+    tile = std::max(tile, std::min(minContractionTile, extent));
   if (tileMultiple > 1 && extent > tileMultiple)
     tile = llvm::alignTo(tile, tileMultiple);
   return Split{root, loop, dest.getArgNumber(), int64_t(*dim), tile};
@@ -67,6 +69,7 @@ struct PengDistributeWorkgroupsPass
     MLIRContext *ctx = func.getContext();
     Builder b(ctx);
     FailureOr<Split> split = chooseSplit(func, std::max<int64_t>(maxWorkgroups, 1),
+                                          std::max<int64_t>(minContractionTile, 1),
                                           std::max<int64_t>(tileMultiple, 1));
     if (failed(split)) {
       func->setAttr("peng.grid", b.getI64ArrayAttr({}));

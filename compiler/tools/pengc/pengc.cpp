@@ -149,6 +149,8 @@ static int run(const Options &o) {
   mlir::peng::KernelPipelineOptions pipelineOptions;
   pipelineOptions.maxWorkgroups = o.maxWorkgroups;
   pipelineOptions.workgroupTileMultiple = cpu::kMatmulTileRows;
+  // A matmul workgroup of 8 register tiles' rows amortises packing B.
+  pipelineOptions.minContractionTile = 8 * cpu::kMatmulTileRows;
   mlir::peng::buildKernelPipeline(kernelPipeline, pipelineOptions);
   if (failed(kernelPipeline.run(*module)) || failed(mlir::peng::collectGrids(*module, *kernels)))
     return 1;

@@ -78,6 +78,9 @@ def PengDistributeWorkgroups : Pass<"peng-distribute-workgroups", "func::FuncOp"
   let options = [
     Option<"maxWorkgroups", "max-workgroups", "int64_t", /*default=*/"32",
            "Upper bound on workgroups along the split dimension">,
+    Option<"minContractionTile", "min-contraction-tile", "int64_t", /*default=*/"1",
+           "Smallest workgroup tile when the root has reduction loops (a "
+           "matmul): each workgroup then amortises its packing and set-up">,
     Option<"tileMultiple", "tile-multiple", "int64_t", /*default=*/"1",
            "Round the workgroup tile up to a multiple of this (a target's "
            "register-tile rows), so that few rows fall into remainder code">,

@@ -23,6 +23,8 @@ struct KernelPipelineOptions {
   /// Workgroup tiles are rounded up to a multiple of this (the targets'
   /// register-tile rows).
   int64_t workgroupTileMultiple = 1;
+  /// Smallest workgroup tile of a kernel whose root has reductions (matmul).
+  int64_t minContractionTile = 1;
 };
 
 /// TOSA to linalg, support checks, decomposition of aggregates, elementwise
