@@ -81,6 +81,19 @@ void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTarget
     matmul.packKc = 256;
   }
   pm.addNestedPass<func::FuncOp>(createPengCpuMatmulMicrokernel(matmul));
+  // Elementwise ops: one masked vector per innermost tile, LMUL 4 on rvv
+  // (vector<[8]xf32>), one AVX2/AVX-512 register on the host.
+  PengCpuVectorizeElementwiseOptions elementwise;
+  if (options.arch == CpuArch::Rvv && options.rvvVlen) {
+    elementwise.vectorWidth = int64_t(options.rvvVlen / 32) * 4;
+  } else if (options.arch == CpuArch::Rvv) {
+    elementwise.vectorWidth = 8;
+    elementwise.scalable = true;
+  } else {
+    elementwise.vectorWidth = llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 16 : 8;
+  }
+  pm.addNestedPass<func::FuncOp>(createPengCpuVectorizeElementwise(elementwise));
+  pm.addPass(createCanonicalizerPass());
   // Everything else becomes loops; LLVM's loop vectorizer then uses the
   // widest vectors of the target (scalable ones on rvv, so one binary serves
   // every VLEN).

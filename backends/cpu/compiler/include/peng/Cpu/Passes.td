@@ -89,4 +89,29 @@ def PengCpuLowerMath : Pass<"peng-cpu-lower-math", "func::FuncOp"> {
                            "vector::VectorDialect"];
 }
 
+def PengCpuVectorizeElementwise : Pass<"peng-cpu-vectorize-elementwise", "func::FuncOp"> {
+  let summary = "Vectorize elementwise linalg ops on buffers, masked, at a chosen vector width";
+  let description = [{
+    Each linalg op on memrefs whose loops are all parallel (elementwise maps,
+    broadcasts, transposes of the inputs) and whose output's innermost
+    dimension is contiguous is tiled by 1 on its outer loops and by one
+    vector on its innermost loop, and vectorized with a mask for the last,
+    partial vector (no scalar epilogue). With `scalable`, the vector is
+    `vector<[w]xT>`: on RVV that is LMUL w*32/64 for f32 at every VLEN.
+    The vector ops then become 1-D masked loads, stores and arithmetic.
+
+    Input: func.func on memrefs (after bufferization). Output: the same with
+    those ops replaced by scf.for loops of vector code; other ops untouched.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "vector::VectorDialect",
+                           "affine::AffineDialect"];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "Lanes per vector (times vscale when scalable)">,
+    Option<"scalable", "scalable", "bool", /*default=*/"false",
+           "Scalable vectors (RVV, any VLEN)">,
+  ];
+}
+
 #endif // PENG_CPU_PASSES_TD
