@@ -26,3 +26,20 @@ function(peng_add_gtest name)
     set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
   endif()
 endfunction()
+
+# peng_find_pengc(COMMAND_VAR DEPENDS_VAR)
+# The pengc that compiles kernels at build time: this build's `pengc` target,
+# or a host pengc named by PENG_PENGC (cross builds have no MLIR of their own).
+# Sets both variables empty when there is none.
+function(peng_find_pengc command_var depends_var)
+  if(TARGET pengc)
+    set(${command_var} $<TARGET_FILE:pengc> PARENT_SCOPE)
+    set(${depends_var} pengc PARENT_SCOPE)
+  elseif(PENG_PENGC AND EXISTS "${PENG_PENGC}")
+    set(${command_var} ${PENG_PENGC} PARENT_SCOPE)
+    set(${depends_var} ${PENG_PENGC} PARENT_SCOPE)
+  else()
+    set(${command_var} "" PARENT_SCOPE)
+    set(${depends_var} "" PARENT_SCOPE)
+  endif()
+endfunction()
