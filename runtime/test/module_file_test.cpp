@@ -167,6 +167,19 @@ class ModuleLoad : public testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(peng_runtime_create(nullptr, &rt_), PENG_OK); }
   void TearDown() override { peng_runtime_release(rt_); }
+
+  // Loads `m` (which must load) and returns whether cpu0 can run its kernel.
+  bool LoadsRunnableOnCpu(const ModuleFile& m, peng_module_t* module, peng_kernel_t* kernel) {
+    std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+    EXPECT_EQ(peng_module_load(rt_, "m", bytes.data(), bytes.size(), module), PENG_OK);
+    EXPECT_EQ(peng_module_find_kernel(*module, "scale", kernel), PENG_OK);
+    peng_device_t cpu;
+    EXPECT_EQ(peng_runtime_find_device(rt_, "cpu0", &cpu), PENG_OK);
+    int supported = 1;
+    EXPECT_EQ(peng_kernel_supported_on(*kernel, cpu, &supported), PENG_OK);
+    return supported != 0;
+  }
+
   peng_runtime_t rt_ = nullptr;
 };
 
@@ -229,16 +242,10 @@ TEST_F(ModuleLoad, CorruptFilesAreErrors) {
 TEST_F(ModuleLoad, CodeForAnotherMachineIsNotRunnable) {
   ModuleFile m = ScaleModule(10, KernelImage());
   for (auto& v : m.kernels[0].variants) v.arch = "sparc64";
-  std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
-  peng_module_t module;
-  ASSERT_EQ(peng_module_load(rt_, "foreign", bytes.data(), bytes.size(), &module), PENG_OK);
-  peng_kernel_t kernel;
-  ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
-  peng_device_t cpu;
-  ASSERT_EQ(peng_runtime_find_device(rt_, "cpu0", &cpu), PENG_OK);
-  int supported = 1;
-  ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
-  EXPECT_EQ(supported, 0);
+  peng_module_t module = nullptr;
+  peng_kernel_t kernel = nullptr;
+  EXPECT_FALSE(LoadsRunnableOnCpu(m, &module, &kernel));
+  ASSERT_FALSE(HasFailure());
   peng_tensor_arg_t arg{};
   arg.dtype = PENG_DTYPE_F32;
   arg.rank = 1;
@@ -254,17 +261,10 @@ TEST_F(ModuleLoad, CodeForAnotherMachineIsNotRunnable) {
 }
 
 TEST_F(ModuleLoad, CorruptCodeLeavesTheKernelWithoutADevice) {
-  std::vector<uint8_t> junk(512, 0x5a);
-  std::vector<uint8_t> bytes = peng::artifact::Serialize(ScaleModule(10, junk));
-  peng_module_t module;
-  ASSERT_EQ(peng_module_load(rt_, "junk", bytes.data(), bytes.size(), &module), PENG_OK);
-  peng_kernel_t kernel;
-  ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
-  peng_device_t cpu;
-  ASSERT_EQ(peng_runtime_find_device(rt_, "cpu0", &cpu), PENG_OK);
-  int supported = 1;
-  ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
-  EXPECT_EQ(supported, 0);
+  peng_module_t module = nullptr;
+  peng_kernel_t kernel = nullptr;
+  EXPECT_FALSE(LoadsRunnableOnCpu(ScaleModule(10, std::vector<uint8_t>(512, 0x5a)), &module,
+                                  &kernel));
   peng_module_release(module);
 }
 

@@ -127,13 +127,7 @@ int main(int argc, char** argv) {
     peng::npy::Array& a = arrays[i];
     uint64_t elements = 1;
     for (uint32_t k = 0; k < d.rank; ++k) elements *= uint64_t(d.shape[k] < 0 ? 0 : d.shape[k]);
-    size_t elem = 0;
-    switch (d.dtype) {
-      case PENG_DTYPE_F64: case PENG_DTYPE_I64: elem = 8; break;
-      case PENG_DTYPE_F32: case PENG_DTYPE_I32: elem = 4; break;
-      case PENG_DTYPE_F16: case PENG_DTYPE_BF16: case PENG_DTYPE_I16: elem = 2; break;
-      default: elem = 1;
-    }
+    size_t elem = peng_dtype_size(d.dtype);
     if ((d.access & PENG_ACCESS_READ) && inputs[next_in].empty()) {
       ++next_in;
       if (d.dtype != PENG_DTYPE_F32) {

@@ -41,6 +41,9 @@ struct Reference {
 // Kernel name = op name + "_" + shape suffix (e.g. matmul_37x29x45).
 const std::map<std::string, Reference>& References() {
   using namespace peng::ref;
+  auto add = [](auto& in) {
+    return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
+  };
   static const std::map<std::string, Reference> refs = {
       // Sums of K products in f32, in another order than the reference.
       {"matmul", {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
@@ -51,15 +54,10 @@ const std::map<std::string, Reference>& References() {
         }}},
       {"batch_matmul",
        {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{BatchMatmul(in[0], in[1])}; }}},
-      {"add", {10, {0, 1e-7}, [](auto& in) {
-         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
-       }}},
-      {"add_row", {10, {0, 1e-7}, [](auto& in) {
-         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
-       }}},
-      {"add_col", {10, {0, 1e-7}, [](auto& in) {
-         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a + b; })};
-       }}},
+      // Broadcasting follows from the argument shapes: one reference serves all.
+      {"add", {10, {0, 1e-7}, add}},
+      {"add_row", {10, {0, 1e-7}, add}},
+      {"add_col", {10, {0, 1e-7}, add}},
       {"mul", {10, {0, 1e-7}, [](auto& in) {
          return std::vector{Binary(in[0], in[1], [](double a, double b) { return a * b; })};
        }}},

@@ -1,5 +1,7 @@
 #include "base/status.h"
 
+#include "artifact/module_file.h"
+
 namespace peng::rt {
 namespace {
 thread_local std::string g_last_error;
@@ -46,23 +48,17 @@ const char* peng_status_string(peng_status_t status) {
   return "PENG_ERROR_UNKNOWN";
 }
 
+// One table of dtype names and sizes: module.peng's (artifact/module_file.h).
 size_t peng_dtype_size(peng_dtype_t dtype) {
   int v = peng::rt::RawEnum(dtype);
   if (v <= PENG_DTYPE_INVALID || v >= PENG_DTYPE_COUNT_) return 0;
-  switch (dtype) {
-    case PENG_DTYPE_F32: case PENG_DTYPE_I32: return 4;
-    case PENG_DTYPE_F16: case PENG_DTYPE_BF16: case PENG_DTYPE_I16: return 2;
-    case PENG_DTYPE_F64: case PENG_DTYPE_I64: return 8;
-    case PENG_DTYPE_I8: case PENG_DTYPE_U8: case PENG_DTYPE_BOOL: return 1;
-    default: return 0;
-  }
+  return peng::artifact::DtypeSize(dtype);
 }
 
 const char* peng_dtype_name(peng_dtype_t dtype) {
-  static const char* const kNames[] = {"invalid", "f32", "f16", "bf16", "f64", "i8",
-                                       "u8",      "i16", "i32", "i64",  "bool"};
   int v = peng::rt::RawEnum(dtype);
-  return v >= 0 && v < PENG_DTYPE_COUNT_ ? kNames[v] : "invalid";
+  if (v <= PENG_DTYPE_INVALID || v >= PENG_DTYPE_COUNT_) return "invalid";
+  return peng::artifact::DtypeName(dtype);
 }
 
 const char* peng_device_kind_name(peng_device_kind_t kind) {
