@@ -88,6 +88,101 @@ double Relu(double x) { return x > 0 ? x : 0; }
 double Gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
 double Silu(double x) { return x / (1 + std::exp(-x)); }
 
+namespace {
+// Row-major strides of a shape.
+std::vector<int64_t> Strides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+  return s;
+}
+
+// Calls f(index) for every multi-index of `shape`, in row-major order.
+void ForEachIndex(const std::vector<int64_t>& shape,
+                  const std::function<void(const std::vector<int64_t>&)>& f) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    f(idx);
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace
+
+Tensor Pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<int64_t>& high,
+           double value) {
+  std::vector<int64_t> shape(x.shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) shape[d] = low[d] + x.shape[d] + high[d];
+  Tensor y(shape);
+  std::vector<int64_t> ys = Strides(shape), xs = Strides(x.shape);
+  ForEachIndex(shape, [&](const std::vector<int64_t>& idx) {
+    int64_t yo = 0, xo = 0;
+    bool inside = true;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      yo += idx[d] * ys[d];
+      int64_t src = idx[d] - low[d];
+      inside &= src >= 0 && src < x.shape[d];
+      xo += src * xs[d];
+    }
+    y.data[yo] = inside ? x.data[xo] : float(value);
+  });
+  return y;
+}
+
+Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+  std::vector<int64_t> shape(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) shape[d] = x.shape[perm[d]];
+  Tensor y(shape);
+  std::vector<int64_t> ys = Strides(shape), xs = Strides(x.shape);
+  ForEachIndex(shape, [&](const std::vector<int64_t>& idx) {
+    int64_t yo = 0, xo = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      yo += idx[d] * ys[d];
+      xo += idx[d] * xs[perm[d]];
+    }
+    y.data[yo] = x.data[xo];
+  });
+  return y;
+}
+
+Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
+                  const std::vector<int64_t>& pad) {
+  int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  int64_t f = w.shape[0], kh = w.shape[1], kw = w.shape[2];
+  int64_t oh = h + pad[0] + pad[1] - kh + 1, ow = wd + pad[2] + pad[3] - kw + 1;
+  Tensor y({n, oh, ow, f});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t o = 0; o < f; ++o) {
+          double acc = bias.data[o];
+          for (int64_t p = 0; p < kh; ++p)
+            for (int64_t q = 0; q < kw; ++q) {
+              int64_t yi = i + p - pad[0], xj = j + q - pad[2];
+              if (yi < 0 || yi >= h || xj < 0 || xj >= wd) continue;
+              for (int64_t ch = 0; ch < c; ++ch)
+                acc += double(x.data[((b * h + yi) * wd + xj) * c + ch]) *
+                       w.data[((o * kh + p) * kw + q) * c + ch];
+            }
+          y.data[((b * oh + i) * ow + j) * f + o] = float(acc);
+        }
+  return y;
+}
+
+Tensor RowSum(const Tensor& x) {
+  int64_t cols = x.shape.back(), rows = x.size() / cols;
+  Tensor y(std::vector<int64_t>(x.shape.begin(), x.shape.end() - 1));
+  for (int64_t r = 0; r < rows; ++r) {
+    double sum = 0;
+    for (int64_t c = 0; c < cols; ++c) sum += x.data[r * cols + c];
+    y.data[r] = float(sum);
+  }
+  return y;
+}
+
 Tensor Softmax(const Tensor& x) {
   int64_t cols = x.shape.back(), rows = x.size() / cols;
   Tensor y(x.shape);

@@ -31,6 +31,21 @@ double Relu(double x);
 double Gelu(double x);  // exact: x/2 (1 + erf(x / sqrt 2))
 double Silu(double x);
 
+// Pads each dimension d with low[d] and high[d] elements of `value`.
+Tensor Pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<int64_t>& high,
+           double value);
+
+// y.shape[i] = x.shape[perm[i]].
+Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm);
+
+// 2-D convolution, stride 1, dilation 1: x [N,H,W,C], w [F,KH,KW,C] (TOSA's
+// OHWI), bias [F], zero padding {top, bottom, left, right}; y [N,OH,OW,F].
+Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
+                  const std::vector<int64_t>& pad);
+
+// Sums over the last dimension: [..., n] -> [...].
+Tensor RowSum(const Tensor& x);
+
 // Over the last dimension.
 Tensor Softmax(const Tensor& x);
 Tensor LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps);

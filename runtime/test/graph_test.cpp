@@ -135,6 +135,37 @@ TEST_F(GraphTest, DataFlowsThroughAChain) {
   EXPECT_EQ(v, 12345);
 }
 
+// One buffer as the input and the output of a launch: the kernel would read
+// what it already overwrote. Refused, and the graph stays as it was.
+TEST_F(GraphTest, AliasedInputAndOutputIsRefused) {
+  Buffer b = rt_.buffer(8);
+  Graph g = rt_.graph();
+  peng_tensor_arg_t args[] = {b.tensor(PENG_DTYPE_I64, {1}), b.tensor(PENG_DTYPE_I64, {1})};
+  int64_t constant = 1;
+  EXPECT_EQ(peng_graph_add_task(g.get(), mod_.kernel("derive").get(), args, 2, &constant, 1,
+                                nullptr, nullptr),
+            PENG_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(peng_last_error_message()).find("arguments 0 and 1 are the same buffer"),
+            std::string::npos)
+      << peng_last_error_message();
+  EXPECT_EQ(g.size(), 0u);
+}
+
+// Reading one buffer through two arguments is fine: nothing is overwritten.
+TEST_F(GraphTest, OneBufferReadTwiceIsAccepted) {
+  std::vector<peng_arg_desc_t> two_reads = {Arg(PENG_DTYPE_I64, PENG_ACCESS_READ, {1}),
+                                            Arg(PENG_DTYPE_I64, PENG_ACCESS_READ, {1})};
+  Module m = rt_.native_module("reads", {Def("read2", Stamp, two_reads, 3)});
+  Buffer b = rt_.buffer(8);
+  int64_t zero = 0;
+  b.write(&zero, 8);
+  Graph g = rt_.graph();
+  g.add(m.kernel("read2"), {b.tensor(PENG_DTYPE_I64, {1}), b.tensor(PENG_DTYPE_I64, {1})},
+        {0, 0, 0});
+  g.submit().wait();
+  EXPECT_EQ(g_runs[0].load(), 1);
+}
+
 TEST_F(GraphTest, PrioritiesOrderReadyTasks) {
   TempFile profile("prio.toml",
                    "[[device]]\nname=\"cpu0\"\nbackend=\"cpu\"\nthreads=1\nqueue_depth=1\n");

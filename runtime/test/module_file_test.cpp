@@ -73,8 +73,24 @@ TEST(ModuleFile, RoundTrips) {
   EXPECT_EQ(k.variants[1].target, "rvv");
   EXPECT_EQ(k.variants[0].code, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(k.variants[1].code, k.variants[0].code);
+  EXPECT_EQ(k.workspace, 0u);
+  EXPECT_TRUE(k.in_place.empty());
   // Two variants, one stored blob.
   EXPECT_LT(bytes.size(), 1024u);
+}
+
+TEST(ModuleFile, WorkspaceAndInPlacePairsRoundTrip) {
+  ModuleFile m = ScaleModule(10, {1, 2, 3});
+  m.kernels[0].args.push_back({PENG_DTYPE_F32, PENG_ACCESS_WRITE, {10}});
+  m.kernels[0].workspace = 4 << 20;
+  m.kernels[0].in_place = {{1, 0}};
+  std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+  std::string error;
+  auto back = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->kernels[0].workspace, uint64_t(4) << 20);
+  ASSERT_EQ(back->kernels[0].in_place.size(), 1u);
+  EXPECT_EQ(back->kernels[0].in_place[0], (std::pair<uint32_t, uint32_t>{1, 0}));
 }
 
 TEST(ModuleFile, EveryTruncationIsRejected) {
@@ -150,6 +166,11 @@ TEST(ModuleFile, InconsistentMetadataIsRejected) {
       {kernel(args + R"("constants":0,"grid":[],"flops":1,"bytes":1,"variants":[])"), "no variants"},
       {R"({"kernels":[{"name":"k",)" + args + rest + R"(},{"name":"k",)" + args + rest + "}]}",
        "two kernels named"},
+      {kernel(args + R"("workspace":-1,)" + rest), "'workspace' is out of range"},
+      {kernel(args + R"("workspace":4294967296,)" + rest), "'workspace' is out of range"},
+      {kernel(args + R"("in_place":[[0,0]],)" + rest), "'in_place' holds a pair"},
+      {kernel(args + R"("in_place":[[0,3]],)" + rest), "'in_place' holds a pair"},
+      {kernel(args + R"("in_place":[7],)" + rest), "'in_place' holds a pair"},
   };
   for (const auto& [json, message] : cases) {
     std::vector<uint8_t> bytes = peng::artifact::SerializeRaw(json, {{1, 2, 3}});

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -27,6 +28,8 @@ namespace {
 
 using peng::ref::Tensor;
 
+std::string g_module_dir;  // where pengc put the modules (main sets it)
+
 struct Tolerance {
   double atol, rtol;
 };
@@ -37,6 +40,10 @@ struct Reference {
   Tolerance tol;
   std::function<std::vector<Tensor>(const std::vector<Tensor>&)> run;
 };
+
+double plus(double a, double b) { return a + b; }
+double minus(double a, double b) { return a - b; }
+double times(double a, double b) { return a * b; }
 
 // Kernel name = op name + "_" + shape suffix (e.g. matmul_37x29x45).
 const std::map<std::string, Reference>& References() {
@@ -69,8 +76,107 @@ const std::map<std::string, Reference>& References() {
       {"layernorm", {3, {1e-5, 1e-4}, [](auto& in) {
          return std::vector{LayerNorm(in[0], in[1], in[2], 1e-5)};
        }}},
+      // Copies between strided views (kernels/layout.mlir); data moves exactly.
+      {"pad", {10, {0, 0}, [](auto& in) { return std::vector{Pad(in[0], {1, 1}, {1, 1}, 0)}; }}},
+      {"pad_value",
+       {10, {0, 0}, [](auto& in) { return std::vector{Pad(in[0], {2, 0}, {1, 3}, 1.5)}; }}},
+      {"conv2d_same", {1, {1e-5, 1e-4}, [](auto& in) {
+         return std::vector{Conv2dNhwc(in[0], in[1], in[2], {1, 1, 1, 1})};
+       }}},
+      {"transpose_01", {10, {0, 0}, [](auto& in) { return std::vector{Transpose(in[0], {1, 0})}; }}},
+      {"transpose_201",
+       {10, {0, 0}, [](auto& in) { return std::vector{Transpose(in[0], {2, 0, 1})}; }}},
+      {"transpose_120",
+       {10, {0, 0}, [](auto& in) { return std::vector{Transpose(in[0], {1, 2, 0})}; }}},
+      {"transpose_3102",
+       {10, {0, 0}, [](auto& in) { return std::vector{Transpose(in[0], {3, 1, 0, 2})}; }}},
+      {"transpose_021",
+       {10, {0, 0}, [](auto& in) { return std::vector{Transpose(in[0], {0, 2, 1})}; }}},
+      // Other element types (kernels/dtypes.mlir): integers exactly.
+      {"add_f64", {10, {0, 1e-7}, add}},
+      {"matmul_f64", {1, {1e-6, 1e-6}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
+      {"add_i8", {10, {0, 0}, add}},
+      {"mul_i16", {10, {0, 0}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a * b; })};
+       }}},
+      {"sub_i32", {10, {0, 0}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], [](double a, double b) { return a - b; })};
+       }}},
+      {"matmul_i32", {10, {0, 0}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
+      {"add_i64", {10, {0, 0}, add}},
+      // Several results (kernels/multi_result.mlir): each must be its own.
+      {"add_mul", {10, {0, 1e-6}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], plus), Binary(in[0], in[1], times)};
+       }}},
+      {"sub_add_mul", {10, {0, 1e-6}, [](auto& in) {
+         return std::vector{Binary(in[0], in[1], minus), Binary(in[0], in[1], plus),
+                            Binary(in[0], in[1], times)};
+       }}},
+      {"square_sum", {10, {0, 1e-6}, [](auto& in) {
+         Tensor s = Binary(in[0], in[1], plus);
+         return std::vector{Binary(s, s, times), s};
+       }}},
+      {"rowsum_add", {10, {1e-5, 1e-6}, [](auto& in) {
+         return std::vector{RowSum(in[0]), Binary(in[0], in[1], plus)};
+       }}},
+      {"dup_pass", {10, {0, 0}, [](auto& in) {
+         Tensor s = Binary(in[0], in[1], plus);
+         return std::vector{s, s, in[0]};
+       }}},
+      {"shared_temp", {10, {0, 1e-6}, [](auto& in) {
+         Tensor s = Binary(in[0], in[1], plus);
+         return std::vector{Binary(s, in[0], times), Binary(s, in[1], minus)};
+       }}},
   };
   return refs;
+}
+
+bool IsFloat(peng_dtype_t t) { return t == PENG_DTYPE_F32 || t == PENG_DTYPE_F64; }
+bool IsTestedDtype(peng_dtype_t t) {
+  return IsFloat(t) || t == PENG_DTYPE_I8 || t == PENG_DTYPE_I16 || t == PENG_DTYPE_I32 ||
+         t == PENG_DTYPE_I64;
+}
+
+template <typename T>
+void Store(std::vector<uint8_t>& out, size_t i, T v) {
+  std::memcpy(out.data() + i * sizeof(T), &v, sizeof(T));
+}
+template <typename T>
+float Load(const std::vector<uint8_t>& in, size_t i) {
+  T v;
+  std::memcpy(&v, in.data() + i * sizeof(T), sizeof(T));
+  return float(v);
+}
+
+// The reference works in float; these convert to and from a buffer's dtype.
+std::vector<uint8_t> Encode(peng_dtype_t t, const std::vector<float>& v) {
+  std::vector<uint8_t> out(v.size() * peng_dtype_size(t));
+  for (size_t i = 0; i < v.size(); ++i) {
+    switch (t) {
+      case PENG_DTYPE_F64: Store<double>(out, i, v[i]); break;
+      case PENG_DTYPE_I8: Store<int8_t>(out, i, int8_t(v[i])); break;
+      case PENG_DTYPE_I16: Store<int16_t>(out, i, int16_t(v[i])); break;
+      case PENG_DTYPE_I32: Store<int32_t>(out, i, int32_t(v[i])); break;
+      case PENG_DTYPE_I64: Store<int64_t>(out, i, int64_t(v[i])); break;
+      default: Store<float>(out, i, v[i]); break;
+    }
+  }
+  return out;
+}
+
+std::vector<float> Decode(peng_dtype_t t, const std::vector<uint8_t>& raw) {
+  std::vector<float> v(raw.size() / peng_dtype_size(t));
+  for (size_t i = 0; i < v.size(); ++i) {
+    switch (t) {
+      case PENG_DTYPE_F64: v[i] = Load<double>(raw, i); break;
+      case PENG_DTYPE_I8: v[i] = Load<int8_t>(raw, i); break;
+      case PENG_DTYPE_I16: v[i] = Load<int16_t>(raw, i); break;
+      case PENG_DTYPE_I32: v[i] = Load<int32_t>(raw, i); break;
+      case PENG_DTYPE_I64: v[i] = Load<int64_t>(raw, i); break;
+      default: v[i] = Load<float>(raw, i); break;
+    }
+  }
+  return v;
 }
 
 std::string OpName(const std::string& kernel) {
@@ -118,25 +224,33 @@ void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expe
     std::vector<peng_tensor_arg_t> args(count);
     std::vector<Tensor> inputs, outputs;
     std::vector<uint32_t> output_args;
+    std::vector<peng_dtype_t> output_dtypes;
     for (uint32_t i = 0; i < count; ++i) {
       peng_arg_desc_t d;
       ASSERT_EQ(peng_kernel_arg(kernel, i, &d), PENG_OK);
-      ASSERT_EQ(d.dtype, PENG_DTYPE_F32);
+      ASSERT_TRUE(IsTestedDtype(d.dtype)) << "argument " << i << " is "
+                                          << peng_dtype_name(d.dtype);
       Tensor t(std::vector<int64_t>(d.shape, d.shape + d.rank));
       args[i].dtype = d.dtype;
       args[i].rank = d.rank;
       std::copy(d.shape, d.shape + d.rank, args[i].shape);
-      ASSERT_EQ(peng_buffer_create(rt, t.data.size() * 4, &args[i].buffer), PENG_OK);
+      size_t bytes = t.data.size() * peng_dtype_size(d.dtype);
+      ASSERT_EQ(peng_buffer_create(rt, bytes, &args[i].buffer), PENG_OK);
       if (d.access == PENG_ACCESS_READ) {
-        for (float& v : t.data) v = dist(rng);
-        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, t.data.size() * 4, t.data.data()), PENG_OK);
+        // Integer kernels get integers, which the reference then sees exactly.
+        for (float& v : t.data) v = IsFloat(d.dtype) ? dist(rng) : std::round(dist(rng));
+        std::vector<uint8_t> raw = Encode(d.dtype, t.data);
+        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, raw.size(), raw.data()), PENG_OK);
         inputs.push_back(std::move(t));
       } else {
-        // Poison, so an output element the kernel never writes shows.
-        std::vector<float> nan(t.data.size(), std::nanf(""));
-        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, nan.size() * 4, nan.data()), PENG_OK);
+        // Poison, so an output element the kernel never writes shows (NaN for
+        // floats, a value no test kernel produces for integers).
+        std::vector<float> poison(t.data.size(), IsFloat(d.dtype) ? std::nanf("") : 77.0f);
+        std::vector<uint8_t> raw = Encode(d.dtype, poison);
+        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, raw.size(), raw.data()), PENG_OK);
         outputs.push_back(std::move(t));
         output_args.push_back(i);
+        output_dtypes.push_back(d.dtype);
       }
     }
     peng_graph_t graph;
@@ -150,9 +264,9 @@ void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expe
     ASSERT_EQ(peng_graph_submit(graph, nullptr, 0, &done), PENG_OK);
     ASSERT_EQ(peng_event_wait(done, UINT64_MAX), PENG_OK) << peng_last_error_message();
     for (size_t o = 0; o < outputs.size(); ++o) {
-      ASSERT_EQ(peng_buffer_read(args[output_args[o]].buffer, 0, outputs[o].data.size() * 4,
-                                 outputs[o].data.data()),
-                PENG_OK);
+      std::vector<uint8_t> raw(outputs[o].data.size() * peng_dtype_size(output_dtypes[o]));
+      ASSERT_EQ(peng_buffer_read(args[output_args[o]].buffer, 0, raw.size(), raw.data()), PENG_OK);
+      outputs[o].data = Decode(output_dtypes[o], raw);
     }
 
     std::vector<Tensor> expected = ref.run(inputs);
@@ -214,12 +328,59 @@ TEST(VlenSpecialised, SelectedOnlyAtItsVlen) {
   }
 }
 
+// A module whose metadata promises less workspace than the code uses: the
+// kernel's entry point sees the short workspace and fails the task instead
+// of writing past it.
+TEST(Workspace, ShortWorkspaceFailsTheTask) {
+  std::vector<uint8_t> bytes = ReadFile(g_module_dir + "/multi_result.peng");
+  std::string error;
+  auto parsed = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
+  ASSERT_TRUE(parsed) << error;
+  peng::artifact::KernelInfo* k = nullptr;
+  for (auto& kernel : parsed->kernels) {
+    if (kernel.name == "shared_temp_1024x1024") k = &kernel;
+  }
+  ASSERT_NE(k, nullptr);
+  ASSERT_GE(k->workspace, uint64_t(4) << 20) << "the 4 MiB temporary is not in the workspace";
+  k->workspace = 64;
+  std::vector<uint8_t> tampered = peng::artifact::Serialize(*parsed);
+
+  peng_runtime_t rt;
+  ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK);
+  peng_module_t module;
+  ASSERT_EQ(peng_module_load(rt, "short", tampered.data(), tampered.size(), &module), PENG_OK)
+      << peng_last_error_message();
+  peng_kernel_t kernel;
+  ASSERT_EQ(peng_module_find_kernel(module, "shared_temp_1024x1024", &kernel), PENG_OK);
+  std::vector<peng_tensor_arg_t> args(4);
+  for (auto& a : args) {
+    a.dtype = PENG_DTYPE_F32;
+    a.rank = 2;
+    a.shape[0] = a.shape[1] = 1024;
+    ASSERT_EQ(peng_buffer_create(rt, 1024 * 1024 * 4, &a.buffer), PENG_OK);
+  }
+  peng_graph_t graph;
+  ASSERT_EQ(peng_graph_create(rt, &graph), PENG_OK);
+  ASSERT_EQ(peng_graph_add_task(graph, kernel, args.data(), 4, nullptr, 0, nullptr, nullptr),
+            PENG_OK)
+      << peng_last_error_message();
+  peng_event_t done;
+  ASSERT_EQ(peng_graph_submit(graph, nullptr, 0, &done), PENG_OK);
+  EXPECT_EQ(peng_event_wait(done, UINT64_MAX), PENG_ERROR_KERNEL_FAILED);
+  peng_event_release(done);
+  peng_graph_release(graph);
+  for (auto& a : args) peng_buffer_release(a.buffer);
+  peng_module_release(module);
+  peng_runtime_release(rt);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   const char* dir = std::getenv("PENG_E2E_MODULE_DIR");
   std::string module_dir = dir ? dir : PENG_E2E_MODULE_DIR;
+  g_module_dir = module_dir;
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(module_dir)) {
     if (entry.path().extension() == ".peng") files.push_back(entry.path().string());

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -36,6 +37,13 @@
 
 #include "elf_loader.h"
 #include "peng/hal.h"
+
+// Compiled kernels read these fields at fixed offsets
+// (backends/cpu/compiler/lib/EntryPoints.cpp).
+static_assert(PENG_KERNEL_ABI_VERSION == 2);
+static_assert(offsetof(peng_dispatch_state_t, bindings) == 24);
+static_assert(offsetof(peng_dispatch_state_t, workspace_size) == 72);
+static_assert(offsetof(peng_workgroup_state_t, workspace) == 24);
 
 namespace {
 
@@ -228,6 +236,23 @@ void SleepUntil(uint64_t deadline_ns) {
 // Set once per RunWork: the arena slot of this worker.
 thread_local uint32_t t_thread_index = 0;
 
+// Each thread's scratch for the workgroups it runs, grown to the largest
+// workspace a kernel asked for. A workgroup runs to completion on one thread
+// before the thread takes another, so one buffer per thread never overlaps.
+struct Scratch {
+  void* data = nullptr;
+  uint64_t size = 0;
+  ~Scratch() { std::free(data); }
+  void* Get(uint64_t want) {
+    if (want <= size) return data;
+    std::free(data);
+    data = std::aligned_alloc(64, (want + 63) & ~uint64_t(63));
+    size = data ? want : 0;
+    return data;
+  }
+};
+thread_local Scratch t_scratch;
+
 peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
   // The clock only when someone reads it: a timing model or timestamps.
   const bool timed = dev->gflops > 0 || d->timestamps;
@@ -241,6 +266,8 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
            nz = state.workgroup_count[2];
   uint64_t total = nx * ny * nz;
   std::atomic<int> failed{0};
+  const uint64_t workspace = state.workspace_size;
+  std::atomic<int> no_memory{0};
   auto run_one = [&](uint64_t flat) {
     peng_workgroup_state_t wg{};
     wg.workgroup_id[0] = uint32_t(flat % nx);
@@ -248,12 +275,20 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
     int idx = Executor::ThreadIndex();
     wg.thread_index = idx < 0 ? 0 : uint32_t(idx);
+    if (workspace && !(wg.workspace = t_scratch.Get(workspace))) {
+      no_memory.store(1, std::memory_order_relaxed);
+      return;
+    }
     if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
   };
   if (total == 1) {
     peng_workgroup_state_t wg{};
     wg.thread_index = t_thread_index;
-    if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
+    if (workspace && !(wg.workspace = t_scratch.Get(workspace))) {
+      no_memory.store(1, std::memory_order_relaxed);
+    } else if (fn(&state, &wg) != 0) {
+      failed.store(1, std::memory_order_relaxed);
+    }
   } else if (total > 1) {
     dev->executor->ParallelFor(total, run_one);
   }
@@ -266,6 +301,7 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     d->timestamps[0] = start;
     d->timestamps[1] = NowNs();
   }
+  if (no_memory.load()) return PENG_ERROR_OUT_OF_MEMORY;
   return failed.load() ? PENG_ERROR_KERNEL_FAILED : PENG_OK;
 }
 

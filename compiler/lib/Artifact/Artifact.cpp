@@ -76,6 +76,8 @@ LogicalResult mlir::peng::collectGrids(ModuleOp module,
     auto func = module.lookupSymbol<func::FuncOp>(k.name);
     if (!func)
       return module.emitError("kernel '") << k.name << "' disappeared", failure();
+    if (auto ws = func->getAttrOfType<IntegerAttr>("peng.workspace"))
+      k.workspace = uint64_t(ws.getInt());
     auto grid = func->getAttrOfType<ArrayAttr>("peng.grid");
     if (!grid)
       return func.emitOpError("has no peng.grid (run peng-distribute-workgroups)");

@@ -16,7 +16,10 @@ using namespace mlir;
 void mlir::peng::buildFrontendPipeline(OpPassManager &pm) {
   // TOSA first; modules without TOSA pass through unchanged.
   TosaToLinalgOptions tosaOptions;
-  tosa::addTosaToLinalgPasses(pm, tosaOptions);
+  // No TOSA validation: it checks every op of the module, linalg kernels
+  // included, against a TOSA profile and rejects f64 tensor.empty ops with a
+  // message about profiles. peng-check-supported states pengc's own limits.
+  tosa::addTosaToLinalgPasses(pm, tosaOptions, TosaToLinalgNamedOptions(), std::nullopt);
   pm.addPass(tosa::createTosaToTensor());
   pm.addPass(tosa::createTosaToArith());
   pm.addPass(createPengCheckSupported());
@@ -38,11 +41,13 @@ void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOpti
   pm.addNestedPass<func::FuncOp>(createPengDistributeWorkgroups(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createPengUntieEmptyTensors());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   bufferization::OneShotBufferizationOptions bufferize;
-  // Kernel images import nothing, malloc included: temporaries live on the
-  // stack, and are tile-sized once the work is split into workgroups.
+  // Kernel images import nothing, malloc included: temporaries go on the
+  // stack, and peng-allocate-workspace later moves the large ones into the
+  // workspace the runtime provides.
   bufferize.allocationFn = [](OpBuilder &b, Location loc, MemRefType type, ValueRange dynamic,
                               unsigned alignment) -> FailureOr<Value> {
     return b
@@ -55,5 +60,7 @@ void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOpti
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createPengForallToWorkgroup());
+  pm.addNestedPass<func::FuncOp>(createPengAllocateWorkspace());
+  pm.addNestedPass<func::FuncOp>(createPengCopiesToLinalg());
   pm.addPass(createCanonicalizerPass());
 }

@@ -21,6 +21,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 using namespace mlir;
@@ -41,6 +43,7 @@ struct Options {
   std::string rvvVlen = "any";
   std::string emit;
   int64_t maxWorkgroups = 32;
+  bool verbose = false;
 };
 
 struct TargetSpec {
@@ -124,6 +127,10 @@ static int run(const Options &o) {
   registerAllToLLVMIRTranslations(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic names the op and its source location; the op's IR (often
+  // dozens of lines of lowered code) only on request.
+  context.printOpOnDiagnostic(o.verbose);
+  context.printStackTraceOnDiagnostic(o.verbose);
 
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(o.input, &error);
@@ -210,13 +217,26 @@ int main(int argc, char **argv) {
   CLI::App app{"pengc: compiles linalg/TOSA kernels into a module.peng for the Peng runtime"};
   app.add_option("input", o.input, "kernel module (.mlir)")->required();
   app.add_option("-o,--output", o.output, "output module.peng (or the --emit text; - for stdout)");
-  app.add_option("--targets", o.targets, "comma-separated: host, rvv")->delimiter(',');
+  app.add_option("--targets", o.targets, "comma-separated: host, rvv")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--rvv-vlen", o.rvvVlen,
-                 "any (VLEN-agnostic, default), a VLEN such as 256, or a list like any,256 "
-                 "for extra VLEN-specialised variants");
+                 "any (VLEN-agnostic), a VLEN such as 256, or a list like any,256 "
+                 "for extra VLEN-specialised variants")
+      ->capture_default_str();
   app.add_option("--emit", o.emit, "print a stage instead of a module: mlir, llvm or asm");
   app.add_option("--max-workgroups", o.maxWorkgroups, "workgroups a kernel splits into, at most")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", o.verbose, "print the offending op's IR with each diagnostic");
   CLI11_PARSE(app, argc, argv);
+  // Safety net: LLVM reports some unsupported codegen by a fatal error, which
+  // aborts. pengc exits with a message and status 1 instead.
+  llvm::install_fatal_error_handler([](void *, const char *reason, bool) {
+    llvm::errs() << "pengc: internal compiler error: " << reason
+                 << "\npengc: this input is not supported; please report it\n";
+    llvm::errs().flush();
+    std::_Exit(1);
+  });
   return run(o);
 }

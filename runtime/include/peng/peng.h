@@ -209,7 +209,7 @@ PENG_API peng_status_t peng_buffer_valid_spaces(peng_buffer_t buffer, uint64_t* 
  * module code. One function per kernel; the runtime calls it once per
  * workgroup, from several threads at once. Version it with
  * PENG_KERNEL_ABI_VERSION. */
-#define PENG_KERNEL_ABI_VERSION 1
+#define PENG_KERNEL_ABI_VERSION 2
 
 typedef struct peng_dispatch_state {
   uint32_t abi_version;
@@ -221,12 +221,16 @@ typedef struct peng_dispatch_state {
   const uint32_t* ranks;
   uint32_t constant_count;
   const int64_t* constants;        /* scalar arguments */
+  uint64_t workspace_size;         /* bytes of workgroup->workspace (module.peng's "workspace") */
 } peng_dispatch_state_t;
 
 typedef struct peng_workgroup_state {
   uint32_t workgroup_id[3];
   uint32_t thread_index;           /* 0..compute_units-1, for per-thread scratch */
   uint32_t reserved;
+  /* workspace_size bytes, 64-byte aligned, for this workgroup alone while it
+   * runs: compiled kernels keep temporaries too large for a stack here. */
+  void* workspace;
 } peng_workgroup_state_t;
 
 /* Returns 0 on success; anything else fails the task with PENG_ERROR_KERNEL_FAILED. */

@@ -183,6 +183,24 @@ bool DecodeKernel(Reader& r, const json& jk, size_t index, uint32_t blob_count,
   if (!r.Number(jk, "flops", where, &k->flops) || !r.Number(jk, "bytes", where, &k->bytes)) {
     return false;
   }
+  int64_t workspace = 0;
+  // At most 1 GiB per workgroup: a larger figure is corruption, not a kernel.
+  if (!r.Int(jk, "workspace", where, 0, int64_t(1) << 30, &workspace, false)) return false;
+  k->workspace = uint64_t(workspace);
+  if (const json* pairs = r.Field(jk, "in_place", json::value_t::array, where, false)) {
+    for (const json& jp : *pairs) {
+      int64_t last = int64_t(k->args.size()) - 1;
+      if (!jp.is_array() || jp.size() != 2 || !jp[0].is_number_integer() ||
+          !jp[1].is_number_integer() || jp[0].get<int64_t>() < 0 || jp[0].get<int64_t>() > last ||
+          jp[1].get<int64_t>() < 0 || jp[1].get<int64_t>() > last ||
+          jp[0].get<int64_t>() == jp[1].get<int64_t>()) {
+        return r.Fail(where, "'in_place' holds a pair that is not two distinct argument indices");
+      }
+      k->in_place.emplace_back(jp[0].get<uint32_t>(), jp[1].get<uint32_t>());
+    }
+  } else if (r.failed()) {
+    return false;
+  }
   const json* variants = r.Field(jk, "variants", json::value_t::array, where);
   if (!variants) return false;
   if (variants->empty()) return r.Fail(where, "no variants");
@@ -274,6 +292,12 @@ std::vector<uint8_t> Serialize(const ModuleFile& module) {
     jk["grid"] = std::move(grid);
     jk["flops"] = k.flops;
     jk["bytes"] = k.bytes;
+    if (k.workspace) jk["workspace"] = k.workspace;
+    if (!k.in_place.empty()) {
+      json pairs = json::array();
+      for (auto [out, in] : k.in_place) pairs.push_back({out, in});
+      jk["in_place"] = std::move(pairs);
+    }
     json variants = json::array();
     for (const Variant& v : k.variants) {
       // Variants often share one image (a target's ELF holds every kernel):

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "peng/peng.h"
@@ -60,6 +61,11 @@ struct KernelInfo {
   peng_grid_dim_t grid[3] = {};
   double flops = 0;
   double bytes = 0;
+  // Scratch bytes each concurrently running workgroup needs (temporaries too
+  // large for a worker's stack); the runtime passes it in the workgroup state.
+  uint64_t workspace = 0;
+  // {output, input} argument pairs that may be bound to one buffer.
+  std::vector<std::pair<uint32_t, uint32_t>> in_place;
   std::vector<Variant> variants;
 };
 

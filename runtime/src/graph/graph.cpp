@@ -120,6 +120,19 @@ Result<uint32_t> Graph::AddTask(Kernel* kernel, const peng_tensor_arg_t* args, u
     t.bytes = bytes;
     total_bytes += double(bytes);
   }
+  // One buffer bound to two arguments where one is written: kernels read
+  // inputs after writing outputs (tiles, fused producers), so this silently
+  // corrupts results unless the kernel declares the pair safe in place.
+  for (uint32_t i = 0; i < arg_count; ++i) {
+    for (uint32_t j = i + 1; j < arg_count; ++j) {
+      if (new_args[i].buffer != new_args[j].buffer) continue;
+      if (!((new_args[i].access | new_args[j].access) & PENG_ACCESS_WRITE)) continue;
+      if (kernel->InPlaceAllowed(i, j)) continue;
+      return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", kname, "' arguments ", i, " and ", j,
+                   " are the same buffer and one of them is written; the kernel does not "
+                   "declare that pair safe in place, so pass a separate output buffer");
+    }
+  }
 
   // Grid: ceil(dim / tile) per used entry.
   for (int g = 0; g < 3; ++g) {

@@ -164,6 +164,8 @@ Status Kernel::InitFromArtifact(artifact::KernelInfo&& info) {
   std::memcpy(grid_, info.grid, sizeof(grid_));
   static_flops_ = info.flops;
   static_bytes_ = info.bytes;
+  workspace_bytes_ = info.workspace;
+  in_place_ = std::move(info.in_place);
   for (auto& v : info.variants) {
     for (const auto& existing : variants_) {
       if (existing.target == v.target && existing.min_vlen == v.min_vlen &&

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/handle_table.h"
@@ -44,6 +45,15 @@ class Kernel : public RefCounted<Kernel> {
   // Static counts from module.peng, used when there is no cost_fn; 0 if unknown.
   double static_flops() const { return static_flops_; }
   double static_bytes() const { return static_bytes_; }
+  // Scratch bytes per running workgroup (module.peng's "workspace").
+  uint64_t workspace_bytes() const { return workspace_bytes_; }
+  // Whether arguments a and b (either order) may be bound to one buffer.
+  bool InPlaceAllowed(uint32_t a, uint32_t b) const {
+    for (auto [x, y] : in_place_) {
+      if ((x == a && y == b) || (x == b && y == a)) return true;
+    }
+    return false;
+  }
   Runtime* runtime() const { return runtime_; }
 
   // Devices (by index) that have code for this kernel.
@@ -66,6 +76,8 @@ class Kernel : public RefCounted<Kernel> {
   peng_grid_dim_t grid_[3] = {};
   peng_cost_fn_t cost_ = nullptr;
   double static_flops_ = 0, static_bytes_ = 0;
+  uint64_t workspace_bytes_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> in_place_;
   std::vector<KernelVariant> variants_;
   uint64_t supported_mask_ = 0;
   std::vector<peng_hal_executable_t*> executables_;  // per device index

@@ -442,6 +442,7 @@ void Scheduler::Dispatch(Launch* l) {
   d.state.ranks = l->ranks.data();
   d.state.constant_count = task.const_count;
   d.state.constants = graph.constants(task);
+  d.state.workspace_size = task.kernel->workspace_bytes();
   d.buffers = l->buffers.data();
   d.binding_slots = l->slots.data();
   l->timestamps[0] = l->timestamps[1] = 0;

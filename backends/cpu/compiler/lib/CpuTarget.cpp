@@ -294,10 +294,40 @@ static FailureOr<std::vector<uint8_t>> linkImage(ModuleOp diagnostics,
   return std::vector<uint8_t>((*buffer)->getBufferStart(), (*buffer)->getBufferEnd());
 }
 
+/// Half-precision arithmetic on RISC-V needs Zfh/Zvfh, which the rvv target
+/// does not assume (QEMU 7.2 and most boards lack Zvfh). Without it LLVM can
+/// neither vectorize nor call out for conversions in a self-contained image,
+/// so such kernels are refused here, naming the first op that uses f16/bf16.
+static LogicalResult checkElementTypes(ModuleOp module, const CpuTargetOptions &options) {
+  if (options.arch != CpuArch::Rvv)
+    return success();
+  auto isHalf = [](Type t) {
+    Type e = getElementTypeOrSelf(t);
+    return e.isF16() || e.isBF16();
+  };
+  LogicalResult result = success();
+  // Pre-order: the kernel's signature is reported before the ops inside it.
+  module.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    bool half = llvm::any_of(op->getResultTypes(), isHalf) ||
+                llvm::any_of(op->getOperandTypes(), isHalf);
+    if (auto func = dyn_cast<func::FuncOp>(op))
+      half = llvm::any_of(func.getArgumentTypes(), isHalf);
+    if (!half)
+      return WalkResult::advance();
+    op->emitOpError("uses f16/bf16, which target rvv does not support: RVV code would need "
+                    "the Zvfh extension; compile this kernel for host, or in f32");
+    result = failure();
+    return WalkResult::interrupt();
+  });
+  return result;
+}
+
 FailureOr<std::vector<uint8_t>> mlir::peng::cpu::compileCpuModule(ModuleOp source,
                                                                   const CpuTargetOptions &options,
                                                                   EmitStage emit,
                                                                   llvm::raw_ostream *out) {
+  if (failed(checkElementTypes(source, options)))
+    return failure();
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(source->clone()));
   MLIRContext *ctx = module->getContext();
 

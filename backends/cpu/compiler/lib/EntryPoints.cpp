@@ -11,11 +11,14 @@ namespace mlir::peng::cpu {
 
 using namespace mlir;
 
-// Byte offsets in peng_dispatch_state_t (peng.h, ABI version 1, LP64).
+// Byte offsets in peng_dispatch_state_t and peng_workgroup_state_t (peng.h,
+// kernel ABI version 2, LP64).
 static constexpr int64_t kAbiVersionOffset = 0;
 static constexpr int64_t kBindingCountOffset = 16;
 static constexpr int64_t kBindingsOffset = 24;
-static constexpr int32_t kKernelAbiVersion = 1;
+static constexpr int64_t kWorkspaceSizeOffset = 72;
+static constexpr int64_t kWorkgroupWorkspaceOffset = 24;
+static constexpr int32_t kKernelAbiVersion = 2;
 
 static LogicalResult wrapKernel(ModuleOp module, LLVM::LLVMFuncOp impl) {
   MLIRContext *ctx = module.getContext();
@@ -33,6 +36,14 @@ static LogicalResult wrapKernel(ModuleOp module, LLVM::LLVMFuncOp impl) {
     if (implType.getParamType(i) != ptrTy)
       return impl.emitOpError("parameter ") << i << " is not a pointer (use bare-pointer "
                                             << "memrefs with static shapes)";
+  // With a workspace (peng-allocate-workspace), its pointer precedes the id.
+  int64_t workspaceBytes = 0;
+  if (auto ws = impl->getAttrOfType<IntegerAttr>("peng.workspace")) {
+    workspaceBytes = ws.getInt();
+    if (numParams < 2 || workspaceBytes <= 0)
+      return impl.emitOpError("has a malformed peng.workspace");
+  }
+  unsigned numBindings = numParams - 1 - (workspaceBytes ? 1 : 0);
 
   std::string name = impl.getSymName().str();
   // Kernels are never called from inside the module, so renaming the
@@ -40,6 +51,7 @@ static LogicalResult wrapKernel(ModuleOp module, LLVM::LLVMFuncOp impl) {
   impl.setSymName(name + ".impl");
   impl.setLinkage(LLVM::Linkage::Internal);
   impl->removeAttr("peng.kernel");
+  impl->removeAttr("peng.workspace");
 
   OpBuilder b(ctx);
   b.setInsertionPoint(impl);
@@ -67,8 +79,16 @@ static LogicalResult wrapKernel(ModuleOp module, LLVM::LLVMFuncOp impl) {
   Value versionOk = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, version,
                                            constant(i32, kKernelAbiVersion));
   Value countOk = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, count,
-                                         constant(i32, numParams - 1));
+                                         constant(i32, numBindings));
   Value ok = b.create<LLVM::AndOp>(loc, versionOk, countOk);
+  if (workspaceBytes) {
+    // A runtime that provides less workspace than the kernel uses fails the
+    // task rather than letting it write past the end.
+    Value size = loadAt(i64, dispatch, kWorkspaceSizeOffset);
+    Value sizeOk = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::uge, size,
+                                          constant(i64, workspaceBytes));
+    ok = b.create<LLVM::AndOp>(loc, ok, sizeOk);
+  }
   b.create<LLVM::CondBrOp>(loc, ok, call, reject);
 
   b.setInsertionPointToStart(reject);
@@ -77,8 +97,10 @@ static LogicalResult wrapKernel(ModuleOp module, LLVM::LLVMFuncOp impl) {
   b.setInsertionPointToStart(call);
   Value bindings = loadAt(ptrTy, dispatch, kBindingsOffset);
   SmallVector<Value> args;
-  for (unsigned i = 0; i + 1 < numParams; ++i)
+  for (unsigned i = 0; i < numBindings; ++i)
     args.push_back(loadAt(ptrTy, bindings, int64_t(i) * 8));
+  if (workspaceBytes)
+    args.push_back(loadAt(ptrTy, workgroup, kWorkgroupWorkspaceOffset));
   Value id = loadAt(i32, workgroup, 0);
   args.push_back(b.create<LLVM::ZExtOp>(loc, i64, id));
   b.create<LLVM::CallOp>(loc, impl, args);

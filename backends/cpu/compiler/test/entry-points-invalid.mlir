@@ -11,3 +11,10 @@ llvm.func @no_id(%a: !llvm.ptr) attributes {peng.kernel} {
 llvm.func @descriptor(%a: i64, %wg: i64) attributes {peng.kernel} {
   llvm.return
 }
+
+// -----
+
+// expected-error @+1 {{has a malformed peng.workspace}}
+llvm.func @bad_workspace(%a: !llvm.ptr, %wg: i64) attributes {peng.kernel, peng.workspace = 0 : i64} {
+  llvm.return
+}

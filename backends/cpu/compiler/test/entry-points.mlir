@@ -34,3 +34,26 @@ llvm.func @add(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %wg: i64) attributes
 llvm.func @helper(%x: i64) {
   llvm.return
 }
+
+// -----
+
+// A kernel with a workspace: the entry point also checks
+// dispatch->workspace_size (offset 72) against what the body uses, and passes
+// workgroup->workspace (offset 24) before the id.
+// CHECK-LABEL: llvm.func @scratch(
+// CHECK-SAME: %[[D:.+]]: !llvm.ptr, %[[W:.+]]: !llvm.ptr) -> i32
+// CHECK: llvm.icmp "eq"
+// CHECK: llvm.icmp "eq"
+// CHECK: %[[SP:.+]] = llvm.getelementptr %[[D]][72]
+// CHECK: %[[S:.+]] = llvm.load %[[SP]] : !llvm.ptr -> i64
+// CHECK: %[[NEED:.+]] = llvm.mlir.constant(4096 : i64) : i64
+// CHECK: llvm.icmp "uge" %[[S]], %[[NEED]]
+// CHECK: llvm.cond_br
+// CHECK: %[[WSP:.+]] = llvm.getelementptr %[[W]][24]
+// CHECK: %[[WS:.+]] = llvm.load %[[WSP]] : !llvm.ptr -> !llvm.ptr
+// CHECK: llvm.call @scratch.impl(%{{.+}}, %{{.+}}, %[[WS]], %{{.+}})
+// CHECK-LABEL: llvm.func internal @scratch.impl
+// CHECK-NOT: peng.workspace
+llvm.func @scratch(%a: !llvm.ptr, %b: !llvm.ptr, %ws: !llvm.ptr, %wg: i64) attributes {peng.kernel, peng.workspace = 4096 : i64} {
+  llvm.return
+}

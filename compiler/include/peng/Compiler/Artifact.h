@@ -21,7 +21,7 @@ namespace mlir::peng {
 /// written), flops and bytes. Call after the frontend pipeline.
 FailureOr<std::vector<::peng::artifact::KernelInfo>> collectKernels(ModuleOp module);
 
-/// Copies each kernel's `peng.grid` into its entry. Call after the kernel
+/// Copies each kernel's `peng.grid` and `peng.workspace` into its entry. Call after the kernel
 /// pipeline.
 LogicalResult collectGrids(ModuleOp module, std::vector<::peng::artifact::KernelInfo> &kernels);
 

@@ -9,6 +9,31 @@
 
 include "mlir/Pass/PassBase.td"
 
+def PengAllocateWorkspace : Pass<"peng-allocate-workspace", "func::FuncOp"> {
+  let summary = "Move temporaries too large for a worker's stack into the workspace";
+  let description = [{
+    Bufferization puts a kernel's temporaries on the stack (kernel images
+    import no allocator). A worker thread's stack is small, so a temporary
+    above `max-stack-temporary` bytes, or one that would take the kernel's
+    stack use above `max-stack-total`, becomes a slice of the per-workgroup
+    workspace that the runtime passes through the workgroup state instead.
+
+    Input: a bufferized kernel (`peng.kernel`) whose last argument is the
+    workgroup id (after peng-forall-to-workgroup).
+    Output: each moved `memref.alloca` is a `memref.view` at a 64-byte aligned
+    offset of a new `memref<Nxi8>` argument inserted before the workgroup id,
+    and the function carries `peng.workspace = N` (bytes). A kernel whose
+    temporaries all fit is left unchanged, with no workspace argument.
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+  let options = [
+    Option<"maxStackTemporary", "max-stack-temporary", "int64_t", /*default=*/"16384",
+           "Largest single temporary (bytes) left on the stack">,
+    Option<"maxStackTotal", "max-stack-total", "int64_t", /*default=*/"65536",
+           "Bytes of temporaries a kernel may keep on the stack in all">,
+  ];
+}
+
 def PengAnnotateCost : Pass<"peng-annotate-cost", "func::FuncOp"> {
   let summary = "Attach a kernel's static FLOP and byte counts for the runtime's cost models";
   let description = [{
@@ -43,6 +68,22 @@ def PengCheckSupported : Pass<"peng-check-supported", "ModuleOp"> {
     i32 or i64. Output: the module unchanged, or failure with one error per
     offending op.
   }];
+}
+
+def PengCopiesToLinalg : Pass<"peng-copies-to-linalg", "func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    Bufferization copies between buffers with `memref.copy` (tensor.pad's
+    interior, a result that is also an input, a temporary into an output).
+    LLVM lowering turns a copy of strided views into a call to the
+    `memrefCopy` runtime function, which a self-contained kernel image does
+    not have. As `linalg.copy` the copy becomes loops (vectorized on CPU
+    targets) like any other elementwise op.
+
+    Input: a bufferized function. Output: no `memref.copy` left; a
+    `linalg.copy` with the same source and target in place of each.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
 }
 
 def PengDecomposeAggregates : Pass<"peng-decompose-aggregates", "func::FuncOp"> {
@@ -115,6 +156,22 @@ def PengPrepareKernelAbi : Pass<"peng-prepare-kernel-abi", "ModuleOp"> {
     `peng.kernel` (unit) on each rewritten function.
   }];
   let dependentDialects = ["bufferization::BufferizationDialect", "memref::MemRefDialect"];
+}
+
+def PengUntieEmptyTensors : Pass<"peng-untie-empty-tensors", "func::FuncOp"> {
+  let summary = "Give every use of a tensor.empty its own tensor.empty";
+  let description = [{
+    CSE merges identical `tensor.empty` ops, so two unrelated results (say a
+    sum and a product of the same shape) can start from one empty tensor.
+    Empty-tensor elimination then replaces that one op with the first
+    result's output buffer, and the second result is computed into the first
+    one's buffer. Run just before elimination, this pass clones the op for
+    each use after the first, so each result can get its own destination.
+
+    Input: any function on tensors. Output: every `tensor.empty` has at most
+    one use.
+  }];
+  let dependentDialects = ["tensor::TensorDialect"];
 }
 
 #endif // PENG_COMPILER_PASSES_TD

@@ -14,17 +14,19 @@ def PengCpuEntryPoints : Pass<"peng-cpu-entry-points", "ModuleOp"> {
   let description = [{
     The runtime calls a CPU kernel as
     `int name(const peng_dispatch_state_t*, const peng_workgroup_state_t*)`
-    (peng.h, kernel ABI version 1), once per workgroup.
+    (peng.h, kernel ABI version 2), once per workgroup.
 
     Input: LLVM dialect, where each kernel (an `llvm.func` carrying
-    `peng.kernel`) takes one `!llvm.ptr` per buffer argument and a trailing
-    `i64` workgroup id (func-to-llvm with bare pointers, after
+    `peng.kernel`) takes one `!llvm.ptr` per buffer argument, a workspace
+    `!llvm.ptr` when it carries `peng.workspace = N` (peng-allocate-workspace),
+    and a trailing `i64` workgroup id (func-to-llvm with bare pointers, after
     peng-forall-to-workgroup).
     Output: the kernel renamed to `<name>.impl` with internal linkage, and a
-    new external `@<name>` that checks the ABI version and binding count
-    (returning 1 on a mismatch), loads the buffer pointers from
-    `dispatch->bindings` and the id from `workgroup->workgroup_id[0]`, calls
-    the body and returns 0.
+    new external `@<name>` that checks the ABI version, the binding count and
+    that `dispatch->workspace_size` is at least N (returning 1 on a mismatch),
+    loads the buffer pointers from `dispatch->bindings`, the workspace from
+    `workgroup->workspace` and the id from `workgroup->workgroup_id[0]`,
+    calls the body and returns 0.
   }];
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
