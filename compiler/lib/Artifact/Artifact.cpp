@@ -1,7 +1,10 @@
 //===- Artifact.cpp - kernel metadata for module.peng ---------------------===//
 #include "peng/Compiler/Artifact.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -37,6 +40,44 @@ static FailureOr<artifact::ArgInfo> argInfo(func::FuncOp func, Type t, peng_acce
   return info;
 }
 
+/// {output, input} argument pairs that may share a buffer. Only the plainest
+/// case qualifies: the kernel is one all-parallel linalg op returned as the
+/// only result, and the input is a kernel argument read through the same
+/// identity map as the output, so element i of the input is read only to
+/// compute element i of the output (relu in place). Anything else (a
+/// reduction, a broadcast, a transpose, several ops with temporaries) may
+/// read an input element after its output element was written.
+static std::vector<std::pair<uint32_t, uint32_t>> inPlacePairs(func::FuncOp func) {
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  if (func.getNumResults() != 1 || func.getBody().getBlocks().size() != 1)
+    return pairs;
+  auto ret = dyn_cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  auto op = ret ? ret.getOperand(0).getDefiningOp<linalg::LinalgOp>() : nullptr;
+  if (!op || op.getNumDpsInits() != 1 || op.getNumParallelLoops() != op.getNumLoops() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return pairs;
+  for (Operation &other : func.getBody().front()) {
+    if (&other != op.getOperation() && &other != ret.getOperation() &&
+        !isa<tensor::EmptyOp, arith::ConstantOp>(other))
+      return pairs;
+  }
+  // The init must not be read: an empty tensor, not an input.
+  if (!op.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>() ||
+      op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)))
+    return pairs;
+  Type resultType = func.getResultTypes()[0];
+  uint32_t output = func.getNumArguments();
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    auto arg = dyn_cast<BlockArgument>(in->get());
+    if (!arg || arg.getType() != resultType || !op.getMatchingIndexingMap(in).isIdentity())
+      continue;
+    std::pair<uint32_t, uint32_t> pair{output, arg.getArgNumber()};
+    if (!llvm::is_contained(pairs, pair))
+      pairs.push_back(pair);
+  }
+  return pairs;
+}
+
 FailureOr<std::vector<artifact::KernelInfo>> mlir::peng::collectKernels(ModuleOp module) {
   std::vector<artifact::KernelInfo> kernels;
   for (auto func : module.getOps<func::FuncOp>()) {
@@ -63,6 +104,7 @@ FailureOr<std::vector<artifact::KernelInfo>> mlir::peng::collectKernels(ModuleOp
       k.flops = double(flops.getInt());
     if (auto bytes = func->getAttrOfType<IntegerAttr>("peng.bytes"))
       k.bytes = double(bytes.getInt());
+    k.in_place = inPlacePairs(func);
     kernels.push_back(std::move(k));
   }
   if (kernels.empty())

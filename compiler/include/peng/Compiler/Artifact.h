@@ -18,7 +18,8 @@
 namespace mlir::peng {
 
 /// One entry per public func.func: name, arguments (inputs read, results
-/// written), flops and bytes. Call after the frontend pipeline.
+/// written), flops, bytes and the argument pairs safe in place. Call after the
+/// frontend pipeline.
 FailureOr<std::vector<::peng::artifact::KernelInfo>> collectKernels(ModuleOp module);
 
 /// Copies each kernel's `peng.grid` and `peng.workspace` into its entry. Call after the kernel
