@@ -13,7 +13,8 @@
 include(CMakePackageConfigHelpers)
 
 set(PENG_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Peng)
-file(RELATIVE_PATH PENG_INSTALL_BIN_TO_LIB /prefix/${CMAKE_INSTALL_BINDIR} /prefix/${CMAKE_INSTALL_LIBDIR})
+file(RELATIVE_PATH PENG_INSTALL_BIN_TO_LIB
+  /prefix/${CMAKE_INSTALL_BINDIR} /prefix/${CMAKE_INSTALL_LIBDIR})
 
 install(FILES
   ${PROJECT_SOURCE_DIR}/runtime/include/peng/peng.h
