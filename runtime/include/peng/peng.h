@@ -126,7 +126,7 @@ PENG_API const char* peng_device_kind_name(peng_device_kind_t kind);
 
 typedef enum peng_policy_e {
   PENG_POLICY_EAGER = 0,         /* one central priority queue; idle devices pull */
-  PENG_POLICY_EXPLICIT = 1,      /* tasks go where peng_graph_set_device put them */
+  PENG_POLICY_EXPLICIT = 1,      /* on peng_task_options_t.device, else the first capable one */
   PENG_POLICY_WORK_STEALING = 2, /* per-device queues, idle devices steal */
   PENG_POLICY_COST_MODEL = 3,    /* dmda/HEFT: earliest predicted finish */
 } peng_policy_t;

@@ -1,18 +1,28 @@
 // peng.hpp — the C++ API: header-only RAII wrappers over the C ABI in peng.h.
 // Failures throw peng::Error (the exception is raised here, in the caller's
-// code, never inside the runtime).
+// code, never inside the runtime). Needs C++14 or later (std::exchange).
 //
 //   peng::Runtime rt;                                  // or rt(options)
 //   peng::Buffer a = rt.buffer(n * sizeof(float));
 //   a.write(host.data(), host.size() * sizeof(float));
-//   peng::Module mod = rt.native_module("kernels", defs);
+//   peng::Module mod = rt.load_module_file("kernels.peng");  // made by pengc; or
+//                      // rt.load_module(name, bytes, size), rt.native_module(name, defs)
+//   peng::Kernel k = mod.kernel("scale");
+//   for (const peng_arg_desc_t& arg : k.args()) ...    // dtype, access, rank, shape
 //   peng::Graph g = rt.graph();
-//   auto t = g.add(mod.kernel("scale"), {a.tensor(PENG_DTYPE_F32, {n})});
+//   auto t = g.add(k, {a.tensor(PENG_DTYPE_F32, {n})});
 //   g.submit().wait();                                 // throws on the first task error
 //   a.read(host.data(), host.size() * sizeof(float));
 #ifndef PENG_PENG_HPP_
 #define PENG_PENG_HPP_
 
+#if __cplusplus < 201402L
+#error "peng.hpp needs C++14 or later (peng.h alone is C)"
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <stdexcept>
@@ -144,6 +154,23 @@ class Kernel {
     Check(peng_kernel_supported_on(h_, d.get(), &s));
     return s != 0;
   }
+  // The signature: one descriptor per tensor argument, inputs and outputs in
+  // the kernel's order, shape -1 where a dimension is dynamic.
+  uint32_t arg_count() const {
+    uint32_t n;
+    Check(peng_kernel_arg_count(h_, &n));
+    return n;
+  }
+  peng_arg_desc_t arg(uint32_t index) const {
+    peng_arg_desc_t a;
+    Check(peng_kernel_arg(h_, index, &a));
+    return a;
+  }
+  std::vector<peng_arg_desc_t> args() const {
+    std::vector<peng_arg_desc_t> out;
+    for (uint32_t i = 0, n = arg_count(); i < n; ++i) out.push_back(arg(i));
+    return out;
+  }
 
  private:
   peng_kernel_t h_ = nullptr;
@@ -161,6 +188,16 @@ class Module : public detail::Handle<peng_module_t, peng_module_release> {
     uint32_t n;
     Check(peng_module_kernel_count(get(), &n));
     return n;
+  }
+  Kernel kernel(uint32_t index) const {
+    peng_kernel_t k;
+    Check(peng_module_kernel(get(), index, &k));
+    return Kernel(k);
+  }
+  std::vector<Kernel> kernels() const {
+    std::vector<Kernel> out;
+    for (uint32_t i = 0, n = kernel_count(); i < n; ++i) out.push_back(kernel(i));
+    return out;
   }
 };
 
@@ -235,6 +272,19 @@ class Runtime : public detail::Handle<peng_runtime_t, peng_runtime_release> {
                        const std::vector<peng_native_kernel_def_t>& defs) const {
     peng_module_t m;
     Check(peng_module_create_native(get(), name.c_str(), defs.data(), uint32_t(defs.size()), &m));
+    return Module(m);
+  }
+  // A module.peng made by pengc; corrupt or incompatible files throw.
+  Module load_module_file(const std::string& path) const {
+    peng_module_t m;
+    Check(peng_module_load_file(get(), path.c_str(), &m));
+    return Module(m);
+  }
+  // The same from memory; the runtime copies what it needs, so `data` may be
+  // freed once this returns.
+  Module load_module(const std::string& name, const void* data, uint64_t size) const {
+    peng_module_t m;
+    Check(peng_module_load(get(), name.c_str(), data, size, &m));
     return Module(m);
   }
   Graph graph() const {
