@@ -42,7 +42,9 @@
 extern "C" {
 #endif
 
-#define PENG_HAL_ABI_VERSION 2
+/* 3: peng_hal_dispatch_t's embedded peng_dispatch_state_t gained
+ * workspace_size (kernel ABI 2), which moves the fields after it. */
+#define PENG_HAL_ABI_VERSION 3
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
 
