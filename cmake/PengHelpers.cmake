@@ -51,6 +51,8 @@ endfunction()
 # ignores the message. Neither the regex nor the command may contain ';' (a
 # CMake list separator): match it with '.', chain shell commands with '&&'.
 # A program that is a target of this build runs under the cross emulator.
+# The command goes to the checking script in a generated file, not on its
+# command line, where CMake 3.25 would take arguments such as -i as its own.
 function(peng_add_checked_test name)
   cmake_parse_arguments(ARG "" "EXIT;OUTPUT" "COMMAND" ${ARGN})
   if(NOT DEFINED ARG_EXIT OR NOT DEFINED ARG_OUTPUT OR NOT ARG_COMMAND)
@@ -63,7 +65,13 @@ function(peng_add_checked_test name)
       set(program ${CMAKE_CROSSCOMPILING_EMULATOR} ${program})
     endif()
   endif()
-  add_test(NAME ${name}
-    COMMAND ${CMAKE_COMMAND} -DEXPECT_EXIT=${ARG_EXIT} "-DEXPECT_OUTPUT=${ARG_OUTPUT}"
-            -P ${PROJECT_SOURCE_DIR}/cmake/check_test_output.cmake -- ${program} ${ARG_COMMAND})
+  set(content "set(EXPECT_EXIT [==[${ARG_EXIT}]==])\nset(EXPECT_OUTPUT [==[${ARG_OUTPUT}]==])\nset(COMMAND")
+  foreach(arg IN LISTS program ARG_COMMAND)
+    string(APPEND content "\n  [==[${arg}]==]")
+  endforeach()
+  string(APPEND content ")\n")
+  set(check_file ${CMAKE_CURRENT_BINARY_DIR}/checked_tests/${name}.cmake)
+  file(GENERATE OUTPUT ${check_file} CONTENT "${content}")
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DCHECK_FILE=${check_file}
+                                -P ${PROJECT_SOURCE_DIR}/cmake/check_test_output.cmake)
 endfunction()
