@@ -43,3 +43,35 @@ function(peng_find_pengc command_var depends_var)
     set(${depends_var} "" PARENT_SCOPE)
   endif()
 endfunction()
+
+# peng_add_checked_test(NAME EXIT code OUTPUT regex COMMAND program args...)
+# A test that passes only when the command exits with `code` and its stdout
+# and stderr together match `regex`. CTest's PASS_REGULAR_EXPRESSION ignores
+# the exit code, so a crash that had printed the message would pass; WILL_FAIL
+# ignores the message. Neither the regex nor the command may contain ';' (a
+# CMake list separator): match it with '.', chain shell commands with '&&'.
+# A program that is a target of this build runs under the cross emulator.
+# The command goes to the checking script in a generated file, not on its
+# command line, where CMake 3.25 would take arguments such as -i as its own.
+function(peng_add_checked_test name)
+  cmake_parse_arguments(ARG "" "EXIT;OUTPUT" "COMMAND" ${ARGN})
+  if(NOT DEFINED ARG_EXIT OR NOT DEFINED ARG_OUTPUT OR NOT ARG_COMMAND)
+    message(FATAL_ERROR "peng_add_checked_test(${name}): EXIT, OUTPUT and COMMAND are required")
+  endif()
+  list(POP_FRONT ARG_COMMAND program)
+  if(TARGET ${program})
+    set(program $<TARGET_FILE:${program}>)
+    if(CMAKE_CROSSCOMPILING)
+      set(program ${CMAKE_CROSSCOMPILING_EMULATOR} ${program})
+    endif()
+  endif()
+  set(content "set(EXPECT_EXIT [==[${ARG_EXIT}]==])\nset(EXPECT_OUTPUT [==[${ARG_OUTPUT}]==])\nset(COMMAND")
+  foreach(arg IN LISTS program ARG_COMMAND)
+    string(APPEND content "\n  [==[${arg}]==]")
+  endforeach()
+  string(APPEND content ")\n")
+  set(check_file ${CMAKE_CURRENT_BINARY_DIR}/checked_tests/${name}.cmake)
+  file(GENERATE OUTPUT ${check_file} CONTENT "${content}")
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DCHECK_FILE=${check_file}
+                                -P ${PROJECT_SOURCE_DIR}/cmake/check_test_output.cmake)
+endfunction()

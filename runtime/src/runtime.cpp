@@ -3,9 +3,12 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -36,6 +39,22 @@ std::vector<std::string> Split(const std::string& s, char sep) {
     start = end + 1;
   }
   return parts;
+}
+
+Status ReadPlatformFile(const std::string& path, std::string* text) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) {
+    return Error(PENG_ERROR_IO, "cannot open platform profile '", path,
+                 "': ", std::strerror(errno));
+  }
+  char chunk[4096];
+  size_t got;
+  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text->append(chunk, got);
+  if (std::ferror(file.get())) {
+    return Error(PENG_ERROR_IO, "cannot read platform profile '", path,
+                 "': ", std::strerror(errno));
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -248,9 +267,13 @@ Status Runtime::CreateDevices() {
   }
 
   const std::string& path = options_.platform_path;
+  // Read the file here rather than through toml::parse_file, which reports a
+  // missing file as a parse error: that is an I/O error, with errno's reason.
+  std::string text;
+  if (Status read = ReadPlatformFile(path, &text); !read.ok()) return read;
   toml::table doc;
   try {
-    doc = toml::parse_file(path);
+    doc = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Error(PENG_ERROR_CORRUPT_DATA, path, ":", e.source().begin.line, ":",
                  e.source().begin.column, ": ", e.description());

@@ -305,7 +305,11 @@ TEST(PlatformProfile, MissingFile) {
   peng_runtime_options_init(&o);
   o.platform_path = "/nonexistent/platform.toml";
   peng_runtime_t rt;
-  EXPECT_STATUS(PENG_ERROR_CORRUPT_DATA, peng_runtime_create(&o, &rt));
+  // An I/O error naming the file and the reason, not a parse error.
+  EXPECT_STATUS(PENG_ERROR_IO, peng_runtime_create(&o, &rt));
+  EXPECT_STREQ(
+      peng_last_error_message(),
+      "cannot open platform profile '/nonexistent/platform.toml': No such file or directory");
 }
 
 TEST(PerfModelFile, CorruptFileIsAnError) {

@@ -1,5 +1,6 @@
 // Scheduling policies: capability-checked placement, the cost-model policy
 // following the timing and transfer models, and persisted history models.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -151,6 +152,33 @@ TEST(CostModel, CountsTheCostOfMovingInputs) {
   EXPECT_GE(RunTagged(rt, mod, "work", 8), 6);
 }
 
+// The predicted_us of every task span on `device` in the runtime's trace.
+std::vector<double> TracedPredictions(const Runtime& rt, const std::string& device) {
+  TempFile trace("predictions.json");
+  rt.write_trace(trace.path());
+  std::ifstream in(trace.path());
+  auto doc = nlohmann::json::parse(in);
+  int64_t tid = -1;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name" && e["args"]["name"] == device) tid = e["tid"];
+  }
+  std::vector<double> predictions;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "X" && e["cat"] == "task" && e["tid"] == tid) {
+      predictions.push_back(e["args"]["predicted_us"]);
+    }
+  }
+  return predictions;
+}
+
+// The median of a saved history entry's samples: what the model predicts.
+double SavedMedian(const nlohmann::json& entry) {
+  std::vector<double> s = entry["samples_us"];
+  std::sort(s.begin(), s.end());
+  size_t n = s.size();
+  return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
 TEST(CostModel, HistoryIsPersistedAndReloaded) {
   Tagged t;
   TempFile profile("persist.toml", Profile(0, 100, 10));
@@ -159,28 +187,48 @@ TEST(CostModel, HistoryIsPersistedAndReloaded) {
   o.platform_path = profile.path().c_str();
   o.perf_model_path = models.path().c_str();
   o.policy = PENG_POLICY_COST_MODEL;
+  o.enable_trace = 1;
   {
     Runtime rt(o);
     Module mod = rt.native_module("m", t.Defs());
     RunTagged(rt, mod, "work", 30);
+    // cpu0 has no timing model: with no history its first task had no
+    // prediction (-1), which is what makes the check below mean something.
+    std::vector<double> cpu = TracedPredictions(rt, "cpu0");
+    ASSERT_FALSE(cpu.empty());
+    EXPECT_LT(*std::min_element(cpu.begin(), cpu.end()), 0);
   }  // release saves the models
   std::ifstream in(models.path());
   ASSERT_TRUE(in.good());
   auto doc = nlohmann::json::parse(in);
   EXPECT_EQ(doc["format"], "peng-perf-models");
-  bool cpu_seen = false;
+  nlohmann::json cpu_history, npu_history;
   for (const auto& h : doc["history"]) {
-    if (h["kernel"] == "work" && h["device"] == "cpu0") {
-      cpu_seen = true;
-      EXPECT_GE(h["samples_us"].size(), 3u) << "the cpu was calibrated";
-    }
+    if (h["kernel"] == "work" && h["device"] == "cpu0") cpu_history = h;
+    if (h["kernel"] == "work" && h["device"] == "npu0") npu_history = h;
   }
-  EXPECT_TRUE(cpu_seen) << doc.dump();
-  // A new runtime starts calibrated: both devices already have history.
+  ASSERT_FALSE(cpu_history.is_null()) << doc.dump();
+  ASSERT_GE(cpu_history["samples_us"].size(), 3u) << "the cpu was calibrated";
+  // A new runtime starts calibrated: its first task on each device is
+  // predicted from the saved history (the npu, with a timing model, from
+  // 5 µs launch + 1 MFLOP at 100 GFLOP/s while it has under 3 samples).
   {
     Runtime rt(o);
     Module mod = rt.native_module("m", t.Defs());
-    RunTagged(rt, mod, "work", 4);
+    Graph g = rt.graph();
+    Buffer on_cpu = rt.buffer(4), on_npu = rt.buffer(4);
+    g.add(mod.kernel("work"), {on_cpu.tensor(PENG_DTYPE_I32, {1})}, {}, {0, rt.device("cpu0")});
+    g.add(mod.kernel("work"), {on_npu.tensor(PENG_DTYPE_I32, {1})}, {}, {0, rt.device("npu0")});
+    g.submit().wait();
+    std::vector<double> cpu = TracedPredictions(rt, "cpu0");
+    std::vector<double> npu = TracedPredictions(rt, "npu0");
+    ASSERT_EQ(cpu.size(), 1u);
+    ASSERT_EQ(npu.size(), 1u);
+    double cpu_want = SavedMedian(cpu_history);
+    EXPECT_NEAR(cpu[0], cpu_want, 1e-3 * cpu_want + 1e-6);
+    bool npu_calibrated = !npu_history.is_null() && npu_history["samples_us"].size() >= 3;
+    double npu_want = npu_calibrated ? SavedMedian(npu_history) : 15.0;
+    EXPECT_NEAR(npu[0], npu_want, 1e-3 * npu_want + 1e-6) << "npu calibrated: " << npu_calibrated;
   }
 }
 

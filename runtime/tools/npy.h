@@ -5,6 +5,8 @@
 //   std::string error;
 //   if (!peng::npy::Read("x.npy", &a, &error)) ...
 //   peng::npy::Write("y.npy", a, &error);
+//
+// Read and Write move the data in one fread/fwrite: no per-element work.
 #pragma once
 
 #include <cstdint>
@@ -25,5 +27,8 @@ bool Read(const std::string& path, Array* out, std::string* error);
 bool Write(const std::string& path, const Array& array, std::string* error);
 // Parses a whole .npy image held in memory.
 bool Parse(const uint8_t* bytes, size_t size, Array* out, std::string* error);
+
+// NumPy's name of a dtype ("float64"), or nullptr where NumPy has none (bf16).
+const char* NumpyName(peng_dtype_t dtype);
 
 }  // namespace peng::npy

@@ -5,9 +5,11 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include "peng/peng.h"
@@ -118,10 +120,14 @@ TEST(ElfLoader, RejectsForeignAndMalformedImages) {
 }
 
 // Random byte flips anywhere in the image: the loader must never crash or
-// hang. (Most flips hit code or padding and still load; that is fine.)
+// hang, and each load keeps the contract: success gives an image, failure no
+// image and a message. (Most flips hit code or padding and still load; that
+// is fine.)
 TEST(ElfLoader, SurvivesRandomCorruption) {
   std::vector<uint8_t> image = Image();
+  ASSERT_GT(image.size(), 512u);
   uint32_t seed = 12345;
+  int loaded = 0, rejected = 0;
   for (int round = 0; round < 2000; ++round) {
     std::vector<uint8_t> b = image;
     for (int k = 0; k < 4; ++k) {
@@ -130,13 +136,29 @@ TEST(ElfLoader, SurvivesRandomCorruption) {
       size_t at = (seed >> 8) % std::min<size_t>(b.size(), round % 2 ? 512 : b.size());
       b[at] ^= uint8_t(1u << (seed & 7));
     }
-    peng_elf_image_t* im = nullptr;
+    peng_elf_image_t* im = reinterpret_cast<peng_elf_image_t*>(&b);  // must be overwritten
     char error[256];
+    std::memset(error, 'x', sizeof error);  // a message must be written, and terminated
     if (peng_elf_load(b.data(), b.size(), &im, error, sizeof error) == 0) {
-      peng_elf_symbol(im, "scale_rows");
+      ASSERT_NE(im, nullptr) << "round " << round;
+      ASSERT_NE(im, reinterpret_cast<peng_elf_image_t*>(&b)) << "round " << round;
+      ++loaded;
+      peng_elf_symbol(im, "scale_rows");  // looking up must not crash; the symbol may be gone
       peng_elf_unload(im);
+    } else {
+      ASSERT_EQ(im, nullptr) << "round " << round;
+      size_t length = strnlen(error, sizeof error);
+      ASSERT_LT(length, sizeof error) << "round " << round << ": message not terminated";
+      EXPECT_EQ(std::string(error).rfind("kernel ELF: ", 0), 0u)
+          << "round " << round << ": " << error;
+      EXPECT_GT(length, std::strlen("kernel ELF: ")) << "round " << round;
+      ++rejected;
     }
   }
+  // Both outcomes occur: the flips reach the loader's checks, and its checks
+  // do not refuse every image.
+  EXPECT_GT(rejected, 100);
+  EXPECT_GT(loaded, 100);
 }
 
 }  // namespace
