@@ -2,6 +2,7 @@
 #include "peng/Compiler/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 namespace mlir::peng {
@@ -63,7 +64,10 @@ struct PengAllocateWorkspacePass
         ok = false;
         return;
       }
-      if (*bytes <= maxStackTemporary && stack + *bytes <= maxStackTotal) {
+      // An alloca inside a loop takes new stack on every iteration (LLVM
+      // frees it only on return), so those always move.
+      bool inLoop = alloca->getParentOfType<LoopLikeOpInterface>() != nullptr;
+      if (!inLoop && *bytes <= maxStackTemporary && stack + *bytes <= maxStackTotal) {
         stack += *bytes;
         return;
       }

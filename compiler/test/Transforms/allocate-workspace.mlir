@@ -69,3 +69,24 @@ func.func @tile(%a: memref<12000xf32>, %id: index) attributes {peng.kernel} {
   memref.copy %s, %t : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32>
   return
 }
+
+// -----
+
+// A small temporary inside a loop still moves: on the stack, every iteration
+// would take another 64 bytes.
+// CHECK-LABEL: func.func @in_loop
+// CHECK-SAME: memref<64xi8>
+// CHECK: scf.for
+// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<64xi8> to memref<16xf32>
+// CHECK-NOT: memref.alloca
+func.func @in_loop(%a: memref<100x16xf32>, %id: index) attributes {peng.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  scf.for %i = %c0 to %c100 step %c1 {
+    %t = memref.alloca() {alignment = 64 : i64} : memref<16xf32>
+    %row = memref.subview %a[%i, 0] [1, 16] [1, 1] : memref<100x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    memref.copy %row, %t : memref<16xf32, strided<[1], offset: ?>> to memref<16xf32>
+  }
+  return
+}

@@ -14,9 +14,12 @@ def PengAllocateWorkspace : Pass<"peng-allocate-workspace", "func::FuncOp"> {
   let description = [{
     Bufferization puts a kernel's temporaries on the stack (kernel images
     import no allocator). A worker thread's stack is small, so a temporary
-    above `max-stack-temporary` bytes, or one that would take the kernel's
-    stack use above `max-stack-total`, becomes a slice of the per-workgroup
+    above `max-stack-temporary` bytes, one that would take the kernel's
+    stack use above `max-stack-total`, or one inside a loop (which would take
+    new stack on every iteration) becomes a slice of the per-workgroup
     workspace that the runtime passes through the workgroup state instead.
+    A dynamically sized (tile-sized) temporary counts at its constant upper
+    bound; one without a bound is an error.
 
     Input: a bufferized kernel (`peng.kernel`) whose last argument is the
     workgroup id (after peng-forall-to-workgroup).
