@@ -149,10 +149,10 @@ Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm) {
 }
 
 Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
-                  const std::vector<int64_t>& pad) {
+                  const std::vector<int64_t>& pad, int64_t stride) {
   int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   int64_t f = w.shape[0], kh = w.shape[1], kw = w.shape[2];
-  int64_t oh = h + pad[0] + pad[1] - kh + 1, ow = wd + pad[2] + pad[3] - kw + 1;
+  int64_t oh = (h + pad[0] + pad[1] - kh) / stride + 1, ow = (wd + pad[2] + pad[3] - kw) / stride + 1;
   Tensor y({n, oh, ow, f});
   for (int64_t b = 0; b < n; ++b)
     for (int64_t i = 0; i < oh; ++i)
@@ -161,7 +161,7 @@ Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
           double acc = bias.data[o];
           for (int64_t p = 0; p < kh; ++p)
             for (int64_t q = 0; q < kw; ++q) {
-              int64_t yi = i + p - pad[0], xj = j + q - pad[2];
+              int64_t yi = i * stride + p - pad[0], xj = j * stride + q - pad[2];
               if (yi < 0 || yi >= h || xj < 0 || xj >= wd) continue;
               for (int64_t ch = 0; ch < c; ++ch)
                 acc += double(x.data[((b * h + yi) * wd + xj) * c + ch]) *
@@ -169,6 +169,73 @@ Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
             }
           y.data[((b * oh + i) * ow + j) * f + o] = float(acc);
         }
+  return y;
+}
+
+Tensor MaxPoolNhwc(const Tensor& x, int64_t k, int64_t s) {
+  int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3];
+  int64_t oh = (h - k) / s + 1, ow = (w - k) / s + 1;
+  Tensor y({n, oh, ow, c});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          float m = -INFINITY;
+          for (int64_t p = 0; p < k; ++p)
+            for (int64_t q = 0; q < k; ++q)
+              m = std::max(m, x.data[((b * h + i * s + p) * w + j * s + q) * c + ch]);
+          y.data[((b * oh + i) * ow + j) * c + ch] = m;
+        }
+  return y;
+}
+
+Tensor ReduceSum(const Tensor& x, int64_t axis) {
+  std::vector<int64_t> shape = x.shape;
+  shape[axis] = 1;
+  std::vector<double> acc(size_t(Tensor(shape).size()), 0.0);
+  std::vector<int64_t> ys = Strides(shape), xs = Strides(x.shape);
+  ForEachIndex(x.shape, [&](const std::vector<int64_t>& idx) {
+    int64_t yo = 0, xo = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      xo += idx[d] * xs[d];
+      yo += (int64_t(d) == axis ? 0 : idx[d]) * ys[d];
+    }
+    acc[yo] += x.data[xo];
+  });
+  Tensor y(shape);
+  for (size_t i = 0; i < acc.size(); ++i) y.data[i] = float(acc[i]);
+  return y;
+}
+
+Tensor Slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& size) {
+  Tensor y(size);
+  std::vector<int64_t> ys = Strides(size), xs = Strides(x.shape);
+  ForEachIndex(size, [&](const std::vector<int64_t>& idx) {
+    int64_t yo = 0, xo = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      yo += idx[d] * ys[d];
+      xo += (idx[d] + start[d]) * xs[d];
+    }
+    y.data[yo] = x.data[xo];
+  });
+  return y;
+}
+
+Tensor Concat(const Tensor& a, const Tensor& b, int64_t axis) {
+  std::vector<int64_t> shape = a.shape;
+  shape[axis] += b.shape[axis];
+  Tensor y(shape);
+  std::vector<int64_t> ys = Strides(shape), as = Strides(a.shape), bs = Strides(b.shape);
+  ForEachIndex(shape, [&](const std::vector<int64_t>& idx) {
+    int64_t yo = 0, ao = 0, bo = 0;
+    bool in_a = idx[axis] < a.shape[axis];
+    for (size_t d = 0; d < idx.size(); ++d) {
+      yo += idx[d] * ys[d];
+      ao += idx[d] * as[d];
+      bo += (int64_t(d) == axis ? idx[d] - a.shape[axis] : idx[d]) * bs[d];
+    }
+    y.data[yo] = in_a ? a.data[ao] : b.data[bo];
+  });
   return y;
 }
 

@@ -38,10 +38,22 @@ Tensor Pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<i
 // y.shape[i] = x.shape[perm[i]].
 Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm);
 
-// 2-D convolution, stride 1, dilation 1: x [N,H,W,C], w [F,KH,KW,C] (TOSA's
-// OHWI), bias [F], zero padding {top, bottom, left, right}; y [N,OH,OW,F].
+// 2-D convolution, dilation 1: x [N,H,W,C], w [F,KH,KW,C] (TOSA's OHWI),
+// bias [F], zero padding {top, bottom, left, right}; y [N,OH,OW,F].
 Tensor Conv2dNhwc(const Tensor& x, const Tensor& w, const Tensor& bias,
-                  const std::vector<int64_t>& pad);
+                  const std::vector<int64_t>& pad, int64_t stride = 1);
+
+// Max pooling over k x k windows with stride s, no padding: [N,H,W,C].
+Tensor MaxPoolNhwc(const Tensor& x, int64_t k, int64_t s);
+
+// Sum over one axis, kept with extent 1 (TOSA's reduce_sum).
+Tensor ReduceSum(const Tensor& x, int64_t axis);
+
+// x[start[d] : start[d] + size[d]] in each dimension.
+Tensor Slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& size);
+
+// a and b joined along `axis`.
+Tensor Concat(const Tensor& a, const Tensor& b, int64_t axis);
 
 // Sums over the last dimension: [..., n] -> [...].
 Tensor RowSum(const Tensor& x);

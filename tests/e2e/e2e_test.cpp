@@ -104,6 +104,23 @@ const std::map<std::string, Reference>& References() {
        }}},
       {"matmul_i32", {10, {0, 0}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
       {"add_i64", {10, {0, 0}, add}},
+      // TOSA beyond elementwise (kernels/tosa_ops.mlir).
+      {"reduce_sum_axis1", {10, {1e-5, 1e-5}, [](auto& in) {
+         return std::vector{ReduceSum(in[0], 1)};
+       }}},
+      {"reduce_sum_axis0", {10, {1e-5, 1e-5}, [](auto& in) {
+         return std::vector{ReduceSum(in[0], 0)};
+       }}},
+      {"slice", {10, {0, 0}, [](auto& in) {
+         return std::vector{Slice(in[0], {2, 1}, {3, 33})};
+       }}},
+      {"concat_axis1", {10, {0, 0}, [](auto& in) { return std::vector{Concat(in[0], in[1], 1)}; }}},
+      {"max_pool_2x2s2", {10, {0, 0}, [](auto& in) { return std::vector{MaxPoolNhwc(in[0], 2, 2)}; }}},
+      {"conv2d_s2", {1, {1e-5, 1e-4}, [](auto& in) {
+         return std::vector{Conv2dNhwc(in[0], in[1], in[2], {1, 1, 1, 1}, 2)};
+       }}},
+      {"tosa_matmul",
+       {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{BatchMatmul(in[0], in[1])}; }}},
       // Several results (kernels/multi_result.mlir): each must be its own.
       {"add_mul", {10, {0, 1e-6}, [](auto& in) {
          return std::vector{Binary(in[0], in[1], plus), Binary(in[0], in[1], times)};
