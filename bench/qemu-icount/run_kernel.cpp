@@ -6,6 +6,7 @@
 //
 //   icount.py --vlen 128,256,512 --baseline "mm.peng matmul --skip" \
 //       --ideal-fma 256,256,256 -- peng-run-kernel mm.peng matmul
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -36,31 +37,43 @@ int main(int argc, char** argv) {
     return 1;
   }
   const peng::artifact::KernelInfo* kernel = nullptr;
+  uint32_t kernel_index = 0;
   for (const auto& k : module->kernels) {
-    if (k.name == argv[2]) kernel = &k;
+    if (k.name == argv[2]) {
+      kernel = &k;
+      break;
+    }
+    ++kernel_index;
   }
   if (!kernel) {
     std::fprintf(stderr, "peng-run-kernel: no kernel '%s'\n", argv[2]);
     return 1;
   }
-  const peng::artifact::Variant* variant = nullptr;
-  for (const auto& v : kernel->variants) {
-    if (v.target == target && v.min_vlen == 0 && v.max_vlen == 0) variant = &v;
+  const peng::artifact::Executable* executable = nullptr;
+  const peng::artifact::Entry* entry = nullptr;
+  for (const auto& x : module->executables) {
+    if (x.target != target || x.min_vlen || x.max_vlen) continue;
+    for (const auto& e : x.entries) {
+      if (e.kernel == kernel_index) {
+        executable = &x;
+        entry = &e;
+      }
+    }
   }
-  if (!variant) {
+  if (!entry) {
     std::fprintf(stderr, "peng-run-kernel: no VLEN-agnostic '%s' code\n", target.c_str());
     return 1;
   }
   peng_elf_image_t* image;
   char elf_error[256];
-  if (peng_elf_load(variant->code.data(), variant->code.size(), &image, elf_error,
+  if (peng_elf_load(executable->code.data(), executable->code.size(), &image, elf_error,
                     sizeof elf_error) != 0) {
     std::fprintf(stderr, "peng-run-kernel: %s\n", elf_error);
     return 1;
   }
-  auto fn = reinterpret_cast<peng_kernel_fn_t>(peng_elf_symbol(image, variant->symbol.c_str()));
+  auto fn = reinterpret_cast<peng_kernel_fn_t>(peng_elf_symbol(image, entry->symbol.c_str()));
   if (!fn) {
-    std::fprintf(stderr, "peng-run-kernel: no symbol %s\n", variant->symbol.c_str());
+    std::fprintf(stderr, "peng-run-kernel: no symbol %s\n", entry->symbol.c_str());
     return 1;
   }
 
@@ -79,15 +92,19 @@ int main(int argc, char** argv) {
   peng_dispatch_state_t state{};
   state.abi_version = PENG_KERNEL_ABI_VERSION;
   for (int g = 0; g < 3; ++g) {
-    const peng_grid_dim_t& gd = kernel->grid[g];
+    const peng_grid_dim_t& gd = entry->launch.grid[g];
     state.workgroup_count[g] =
         gd.tile ? uint32_t((kernel->args[gd.arg].shape[gd.dim] + gd.tile - 1) / gd.tile) : 1;
   }
   state.binding_count = uint32_t(bindings.size());
   state.bindings = bindings.data();
   state.binding_sizes = sizes.data();
+  // One workgroup at a time: one workspace serves them all.
+  std::vector<uint8_t> workspace(entry->launch.workspace + 64);
+  state.workspace_size = entry->launch.workspace;
   int failed = 0;
   peng_workgroup_state_t wg{};
+  wg.workspace = reinterpret_cast<void*>((uintptr_t(workspace.data()) + 63) & ~uintptr_t(63));
   for (uint32_t z = 0; z < state.workgroup_count[2]; ++z) {
     for (uint32_t y = 0; y < state.workgroup_count[1]; ++y) {
       for (uint32_t x = 0; x < state.workgroup_count[0]; ++x) {

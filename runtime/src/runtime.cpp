@@ -210,11 +210,15 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
     return Error(PENG_ERROR_INVALID_ARGUMENT, "two devices are named '", params.name, "'");
   }
   if (params.memory_space == UINT32_MAX) params.memory_space = uint32_t(space_owners_.size());
+  params.set_error = HalSetError;
+  TakeHalError();
   peng_hal_device_t* hal = nullptr;
   peng_status_t st = factory->create_device(index, &params, &hal);
+  std::string backend_message = TakeHalError();
   if (st != PENG_OK || !hal) {
     return Error(st == PENG_OK ? PENG_ERROR_INTERNAL : st, "backend '", factory->name,
-                 "' could not create device '", params.name, "': ", peng_status_string(st));
+                 "' could not create device '", params.name, "': ",
+                 backend_message.empty() ? peng_status_string(st) : backend_message.c_str());
   }
   auto device = Device::Create(this, uint32_t(devices_.size()), factory->name, hal, params);
   if (!device.ok()) return device.status();

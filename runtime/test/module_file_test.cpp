@@ -28,6 +28,29 @@ const char* HostArch() {
 #endif
 }
 
+// A feature the CPU device of this machine always has.
+const char* HostFeature() {
+#if defined(__x86_64__)
+  return "sse4.2";
+#else
+  return "v";
+#endif
+}
+
+peng::artifact::Executable HostExecutable(std::vector<uint8_t> code, const char* symbol) {
+  peng::artifact::Executable x;
+  x.target = "host";
+  x.format = "elf";
+  x.arch = HostArch();
+  x.code = std::move(code);
+  peng::artifact::Entry e;
+  e.kernel = 0;
+  e.symbol = symbol;
+  e.launch.grid[0] = {0, 0, 4};
+  x.entries.push_back(e);
+  return x;
+}
+
 // One kernel, scale_rows over a [n] f32 buffer, split in 4-element workgroups.
 ModuleFile ScaleModule(int64_t n, std::vector<uint8_t> code) {
   ModuleFile m;
@@ -35,26 +58,24 @@ ModuleFile ScaleModule(int64_t n, std::vector<uint8_t> code) {
   peng::artifact::KernelInfo k;
   k.name = "scale";
   k.args.push_back({PENG_DTYPE_F32, PENG_ACCESS_READWRITE, {n}});
-  k.grid[0] = {0, 0, 4};
   k.flops = double(n);
   k.bytes = double(n) * 8;
-  peng::artifact::Variant v;
-  v.target = "host";
-  v.format = "elf";
-  v.symbol = "scale_rows";
-  v.arch = HostArch();
-  v.code = std::move(code);
-  k.variants.push_back(v);
+  m.kernels.push_back(std::move(k));
+  m.executables.push_back(HostExecutable(std::move(code), "scale_rows"));
   // The same code under the rvv target, so a riscv64 CPU device finds it too;
   // the file stores the image once.
-  v.target = "rvv";
-  k.variants.push_back(v);
-  m.kernels.push_back(std::move(k));
+  m.executables.push_back(m.executables[0]);
+  m.executables[1].target = "rvv";
   return m;
 }
 
 TEST(ModuleFile, RoundTrips) {
   ModuleFile m = ScaleModule(10, {1, 2, 3, 4, 5});
+  m.executables[0].cpu = "x86-64-v3";
+  m.executables[0].features = {"avx", "avx2"};
+  m.executables[1].min_vlen = 256;
+  m.executables[1].max_vlen = 512;
+  m.executables[1].entries[0].launch.workgroup_size[0] = 64;
   std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
   std::string error;
   auto back = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
@@ -67,30 +88,63 @@ TEST(ModuleFile, RoundTrips) {
   EXPECT_EQ(k.args[0].dtype, PENG_DTYPE_F32);
   EXPECT_EQ(k.args[0].access, PENG_ACCESS_READWRITE);
   EXPECT_EQ(k.args[0].shape, std::vector<int64_t>{10});
-  EXPECT_EQ(k.grid[0].tile, 4u);
   EXPECT_EQ(k.flops, 10);
-  ASSERT_EQ(k.variants.size(), 2u);
-  EXPECT_EQ(k.variants[1].target, "rvv");
-  EXPECT_EQ(k.variants[0].code, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
-  EXPECT_EQ(k.variants[1].code, k.variants[0].code);
-  EXPECT_EQ(k.workspace, 0u);
   EXPECT_TRUE(k.in_place.empty());
-  // Two variants, one stored blob.
-  EXPECT_LT(bytes.size(), 1024u);
+  ASSERT_EQ(back->executables.size(), 2u);
+  const auto& host = back->executables[0];
+  const auto& rvv = back->executables[1];
+  EXPECT_EQ(host.target, "host");
+  EXPECT_EQ(host.cpu, "x86-64-v3");
+  EXPECT_EQ(host.features, (std::vector<std::string>{"avx", "avx2"}));
+  EXPECT_EQ(host.code, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
+  ASSERT_EQ(host.entries.size(), 1u);
+  EXPECT_EQ(host.entries[0].kernel, 0u);
+  EXPECT_EQ(host.entries[0].symbol, "scale_rows");
+  EXPECT_EQ(host.entries[0].launch.grid[0].tile, 4u);
+  EXPECT_EQ(host.entries[0].launch.workgroup_size[0], 1u);
+  EXPECT_EQ(host.entries[0].launch.workspace, 0u);
+  EXPECT_EQ(rvv.target, "rvv");
+  EXPECT_EQ(rvv.min_vlen, 256u);
+  EXPECT_EQ(rvv.max_vlen, 512u);
+  EXPECT_EQ(rvv.entries[0].launch.workgroup_size[0], 64u);
+  EXPECT_EQ(rvv.code, host.code);
+  // Two executables, one stored blob (the header's blob count).
+  uint32_t blobs;
+  std::memcpy(&blobs, &bytes[44], 4);
+  EXPECT_EQ(blobs, 1u);
 }
 
 TEST(ModuleFile, WorkspaceAndInPlacePairsRoundTrip) {
   ModuleFile m = ScaleModule(10, {1, 2, 3});
   m.kernels[0].args.push_back({PENG_DTYPE_F32, PENG_ACCESS_WRITE, {10}});
-  m.kernels[0].workspace = 4 << 20;
+  m.executables[0].entries[0].launch.workspace = 4 << 20;
   m.kernels[0].in_place = {{1, 0}};
   std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
   std::string error;
   auto back = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
   ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->kernels[0].workspace, uint64_t(4) << 20);
+  EXPECT_EQ(back->executables[0].entries[0].launch.workspace, uint64_t(4) << 20);
+  EXPECT_EQ(back->executables[1].entries[0].launch.workspace, 0u);
   ASSERT_EQ(back->kernels[0].in_place.size(), 1u);
   EXPECT_EQ(back->kernels[0].in_place[0], (std::pair<uint32_t, uint32_t>{1, 0}));
+}
+
+TEST(ModuleFile, OtherFormatVersionsAreRefusedByName) {
+  std::vector<uint8_t> bytes = peng::artifact::Serialize(ScaleModule(10, {1, 2, 3}));
+  for (uint32_t version : {1u, 3u}) {
+    std::vector<uint8_t> b = bytes;
+    std::memcpy(&b[8], &version, 4);
+    uint32_t crc = peng::artifact::Crc32c(b.data(), 56);
+    std::memcpy(&b[56], &crc, 4);
+    std::string error;
+    EXPECT_FALSE(peng::artifact::Parse(b.data(), b.size(), &error));
+    EXPECT_NE(error.find("format version " + std::to_string(version) +
+                         ", this runtime reads version 2"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find(version == 1 ? "compile it again" : "newer runtime"), std::string::npos)
+        << error;
+  }
 }
 
 TEST(ModuleFile, EveryTruncationIsRejected) {
@@ -138,39 +192,64 @@ TEST(ModuleFile, InconsistentMetadataIsRejected) {
     const char* json;
     const char* message;
   };
-  const std::string ok_variant =
-      R"({"target":"host","format":"elf","symbol":"k","blob":0})";
-  auto kernel = [&](const std::string& fields) {
-    return R"({"kernels":[{"name":"k",)" + fields + "}]}";
-  };
   const std::string args = R"("args":[{"dtype":"f32","access":"read","shape":[4]}],)";
-  const std::string rest = R"("constants":0,"grid":[],"flops":1,"bytes":16,"variants":[)" +
-                           ok_variant + "]";
+  const std::string counts = R"("constants":0,"flops":1,"bytes":16)";
+  auto module = [&](const std::string& kernel_fields, const std::string& executables) {
+    return R"({"kernels":[{"name":"k",)" + kernel_fields + R"(}],"executables":[)" + executables +
+           "]}";
+  };
+  auto exe = [&](const std::string& fields, const std::string& entries) {
+    return R"({"target":"host","format":"elf",)" + fields + R"("blob":0,"entries":[)" + entries +
+           "]}";
+  };
+  const std::string entry = R"({"kernel":"k","symbol":"k","grid":[]})";
+  auto with_entry = [&](const std::string& fields) {
+    return module(args + counts, exe("", R"({"kernel":"k","symbol":"k",)" + fields + "}"));
+  };
+  const std::string good = module(args + counts, exe("", entry));
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json {", "not JSON"},
       {R"({"kernels":7})", "'kernels' has the wrong type"},
-      {kernel(R"("args":[{"dtype":"q7","access":"read","shape":[4]}],)" + rest), "unknown dtype"},
-      {kernel(R"("args":[{"dtype":"f32","access":"sideways","shape":[4]}],)" + rest),
+      {module(R"("args":[{"dtype":"q7","access":"read","shape":[4]}],)" + counts, exe("", entry)),
+       "unknown dtype"},
+      {module(R"("args":[{"dtype":"f32","access":"sideways","shape":[4]}],)" + counts,
+              exe("", entry)),
        "unknown access"},
-      {kernel(R"("args":[{"dtype":"f32","access":"read","shape":[-5]}],)" + rest), "bad dimension"},
-      {kernel(args + R"("constants":0,"grid":[{"arg":3,"dim":0,"tile":1}],"flops":1,"bytes":1,"variants":[)" +
-              ok_variant + "]"),
-       "'arg' is out of range"},
-      {kernel(args + R"("constants":0,"grid":[{"arg":0,"dim":2,"tile":1}],"flops":1,"bytes":1,"variants":[)" +
-              ok_variant + "]"),
-       "no such dimension"},
-      {kernel(args + R"("constants":0,"grid":[],"flops":1,"bytes":1,"variants":[{"target":"host","format":"elf","symbol":"k","blob":5}])"),
-       "'blob' is out of range"},
-      {kernel(args + R"("constants":0,"grid":[],"flops":-1,"bytes":1,"variants":[)" + ok_variant + "]"),
-       "not a count"},
-      {kernel(args + R"("constants":0,"grid":[],"flops":1,"bytes":1,"variants":[])"), "no variants"},
-      {R"({"kernels":[{"name":"k",)" + args + rest + R"(},{"name":"k",)" + args + rest + "}]}",
+      {module(R"("args":[{"dtype":"f32","access":"read","shape":[-5]}],)" + counts,
+              exe("", entry)),
+       "bad dimension"},
+      {module(args + R"("constants":0,"flops":-1,"bytes":1)", exe("", entry)), "not a count"},
+      {R"({"kernels":[{"name":"k",)" + args + counts + R"(},{"name":"k",)" + args + counts +
+           R"(}],"executables":[)" + exe("", entry) + "]}",
        "two kernels named"},
-      {kernel(args + R"("workspace":-1,)" + rest), "'workspace' is out of range"},
-      {kernel(args + R"("workspace":4294967296,)" + rest), "'workspace' is out of range"},
-      {kernel(args + R"("in_place":[[0,0]],)" + rest), "'in_place' holds a pair"},
-      {kernel(args + R"("in_place":[[0,3]],)" + rest), "'in_place' holds a pair"},
-      {kernel(args + R"("in_place":[7],)" + rest), "'in_place' holds a pair"},
+      {module(args + R"("in_place":[[0,0]],)" + counts, exe("", entry)), "'in_place' holds a pair"},
+      {module(args + R"("in_place":[[0,3]],)" + counts, exe("", entry)), "'in_place' holds a pair"},
+      {module(args + R"("in_place":[7],)" + counts, exe("", entry)), "'in_place' holds a pair"},
+      // Executables and entries.
+      {R"({"kernels":[{"name":"k",)" + args + counts + "}]}", "missing 'executables'"},
+      {module(args + counts, ""), "kernel 'k' has no entry in any executable"},
+      {module(args + counts, exe("", "")), "no entries"},
+      {module(args + counts, R"({"target":"host","format":"elf","blob":5,"entries":[)" + entry +
+                                 "]}"),
+       "'blob' is out of range"},
+      {module(args + counts, exe(R"("min_vlen":512,"max_vlen":256,)", entry)),
+       "min_vlen above max_vlen"},
+      {module(args + counts, exe(R"("features":["avx2",3],)", entry)),
+       "'features' holds something that is not a feature name"},
+      {module(args + counts, exe(R"("features":[""],)", entry)), "'features' holds something"},
+      {module(args + counts, exe("", R"({"kernel":"nope","symbol":"k","grid":[]})")),
+       "no kernel named 'nope'"},
+      {module(args + counts, exe("", entry + "," + entry)), "a second entry for kernel 'k'"},
+      {module(args + counts, exe("", R"({"kernel":"k","symbol":"","grid":[]})")), "empty symbol"},
+      {module(args + counts, exe("", R"({"kernel":"k","symbol":"k"})")), "missing 'grid'"},
+      {with_entry(R"("grid":[{"arg":3,"dim":0,"tile":1}])"), "'arg' is out of range"},
+      {with_entry(R"("grid":[{"arg":0,"dim":2,"tile":1}])"), "no such dimension"},
+      {with_entry(R"("grid":[{"arg":0,"dim":0,"tile":0}])"), "'tile' is out of range"},
+      {with_entry(R"("grid":[],"workspace":-1)"), "'workspace' is out of range"},
+      {with_entry(R"("grid":[],"workspace":4294967296)"), "'workspace' is out of range"},
+      {with_entry(R"("grid":[],"workgroup_size":[1,1])"), "'workgroup_size' is not 3 numbers"},
+      {with_entry(R"("grid":[],"workgroup_size":[0,1,1])"), "'workgroup_size' holds a size"},
+      {with_entry(R"("grid":[],"workgroup_size":[1,1,70000])"), "'workgroup_size' holds a size"},
   };
   for (const auto& [json, message] : cases) {
     std::vector<uint8_t> bytes = peng::artifact::SerializeRaw(json, {{1, 2, 3}});
@@ -180,8 +259,8 @@ TEST(ModuleFile, InconsistentMetadataIsRejected) {
   }
   // The base case itself is fine, so the failures above are the edits'.
   std::string error;
-  std::vector<uint8_t> good = peng::artifact::SerializeRaw(kernel(args + rest), {{1, 2, 3}});
-  EXPECT_TRUE(peng::artifact::Parse(good.data(), good.size(), &error)) << error;
+  std::vector<uint8_t> good_bytes = peng::artifact::SerializeRaw(good, {{1, 2, 3}});
+  EXPECT_TRUE(peng::artifact::Parse(good_bytes.data(), good_bytes.size(), &error)) << error;
 }
 
 class ModuleLoad : public testing::Test {
@@ -262,7 +341,7 @@ TEST_F(ModuleLoad, CorruptFilesAreErrors) {
 
 TEST_F(ModuleLoad, CodeForAnotherMachineIsNotRunnable) {
   ModuleFile m = ScaleModule(10, KernelImage());
-  for (auto& v : m.kernels[0].variants) v.arch = "sparc64";
+  for (auto& x : m.executables) x.arch = "sparc64";
   peng_module_t module = nullptr;
   peng_kernel_t kernel = nullptr;
   EXPECT_FALSE(LoadsRunnableOnCpu(m, &module, &kernel));
@@ -286,6 +365,90 @@ TEST_F(ModuleLoad, CorruptCodeLeavesTheKernelWithoutADevice) {
   peng_kernel_t kernel = nullptr;
   EXPECT_FALSE(LoadsRunnableOnCpu(ScaleModule(10, std::vector<uint8_t>(512, 0x5a)), &module,
                                   &kernel));
+  peng_module_release(module);
+}
+
+// Runs `scale` over x = 0..9 on the runtime; returns the status and fills x.
+peng_status_t RunScale(peng_runtime_t rt, peng_kernel_t kernel, float* x) {
+  for (int i = 0; i < 10; ++i) x[i] = float(i);
+  peng_tensor_arg_t arg{};
+  arg.dtype = PENG_DTYPE_F32;
+  arg.rank = 1;
+  arg.shape[0] = 10;
+  peng_status_t st = peng_buffer_create(rt, 40, &arg.buffer);
+  if (st != PENG_OK) return st;
+  peng_buffer_write(arg.buffer, 0, 40, x);
+  peng_graph_t graph;
+  peng_graph_create(rt, &graph);
+  st = peng_graph_add_task(graph, kernel, &arg, 1, nullptr, 0, nullptr, nullptr);
+  if (st == PENG_OK) {
+    peng_event_t done;
+    st = peng_graph_submit(graph, nullptr, 0, &done);
+    if (st == PENG_OK) {
+      st = peng_event_wait(done, UINT64_MAX);
+      peng_event_release(done);
+    }
+  }
+  if (st == PENG_OK) st = peng_buffer_read(arg.buffer, 0, 40, x);
+  peng_graph_release(graph);
+  peng_buffer_release(arg.buffer);
+  return st;
+}
+
+// The device runs the most specific executable it supports: the one needing
+// more ISA features first, the next one when it lacks a feature.
+TEST_F(ModuleLoad, TheBestExecutableTheCpuHasRuns) {
+  ModuleFile m = ScaleModule(10, KernelImage());
+  m.executables.resize(1);
+#if defined(__riscv)
+  m.executables[0].target = "rvv";
+#else
+  m.executables[0].target = "host";
+#endif
+  // A second, "better" executable whose entry always fails: chosen when the
+  // CPU has its features, though it comes later in the file.
+  peng::artifact::Executable best = m.executables[0];
+  best.entries[0].symbol = "always_fails";
+  best.features = {HostFeature()};
+  m.executables.push_back(best);
+  std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+  peng_module_t module;
+  ASSERT_EQ(peng_module_load(rt_, "best", bytes.data(), bytes.size(), &module), PENG_OK);
+  peng_kernel_t kernel;
+  ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
+  float x[10];
+  EXPECT_EQ(RunScale(rt_, kernel, x), PENG_ERROR_KERNEL_FAILED);
+  // The backend's words reach the user.
+  EXPECT_NE(std::strstr(peng_last_error_message(), "kernel 'scale' refused its dispatch state"),
+            nullptr)
+      << peng_last_error_message();
+  peng_module_release(module);
+
+  // Needing a feature no CPU has, it is passed over for the other one.
+  for (auto& x : m.executables) {
+    if (!x.features.empty()) x.features = {HostFeature(), "no-such-feature"};
+  }
+  bytes = peng::artifact::Serialize(m);
+  ASSERT_EQ(peng_module_load(rt_, "fallback", bytes.data(), bytes.size(), &module), PENG_OK);
+  ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
+  ASSERT_EQ(RunScale(rt_, kernel, x), PENG_OK) << peng_last_error_message();
+  const float scale[4] = {1, 2, 3, 4};
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(x[i], float(i) * scale[i % 4] + float(i / 4)) << i;
+  peng_module_release(module);
+}
+
+TEST_F(ModuleLoad, CodeNeedingAMissingFeatureIsRefusedWithItsName) {
+  ModuleFile m = ScaleModule(10, KernelImage());
+  for (auto& x : m.executables) x.features = {"no-such-feature"};
+  peng_module_t module = nullptr;
+  peng_kernel_t kernel = nullptr;
+  EXPECT_FALSE(LoadsRunnableOnCpu(m, &module, &kernel));
+  ASSERT_FALSE(HasFailure());
+  float x[10];
+  EXPECT_EQ(RunScale(rt_, kernel, x), PENG_ERROR_UNSUPPORTED);
+  EXPECT_NE(std::strstr(peng_last_error_message(), "needs no-such-feature, which this CPU lacks"),
+            nullptr)
+      << peng_last_error_message();
   peng_module_release(module);
 }
 

@@ -168,13 +168,24 @@ struct DispatchRecord {
   DispatchRecord& operator=(const DispatchRecord&) = delete;
 };
 
-peng_hal_kernel_spec_t HostSpec(const char* name, peng_kernel_fn_t fn) {
-  peng_hal_kernel_spec_t spec{};
-  spec.name = name;
-  spec.target = "host";
-  spec.fn = fn;
-  return spec;
-}
+// A "native" executable with one entry, as the runtime makes for native
+// kernels. The spec points at the entry: it stays where it was made.
+struct HostCode {
+  peng_hal_entry_spec_t entry{};
+  peng_hal_executable_spec_t spec{};
+  HostCode(const char* name, peng_kernel_fn_t fn) {
+    entry.name = name;
+    entry.fn = fn;
+    entry.workgroup_size[0] = entry.workgroup_size[1] = entry.workgroup_size[2] = 1;
+    spec.target = "host";
+    spec.format = "native";
+    spec.features = "";
+    spec.entry_count = 1;
+    spec.entries = &entry;
+  }
+  HostCode(const HostCode&) = delete;
+  HostCode& operator=(const HostCode&) = delete;
+};
 
 // ------------------------------------------------------------------ fixture
 
@@ -227,9 +238,9 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     return b;
   }
   peng_hal_executable_t* Load(const char* name, peng_kernel_fn_t fn) {
-    peng_hal_kernel_spec_t spec = HostSpec(name, fn);
+    HostCode code(name, fn);
     peng_hal_executable_t* e = nullptr;
-    EXPECT_EQ(DeviceVt()->load_executable(device_, &spec, &e), PENG_OK) << name;
+    EXPECT_EQ(DeviceVt()->load_executable(device_, &code.spec, &e), PENG_OK) << name;
     if (e) executables_.push_back(e);
     return e;
   }
@@ -321,9 +332,9 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
   }
 
   void ExpectDispatchRefused() {
-    peng_hal_kernel_spec_t spec = HostSpec("ids", cts_write_workgroup_ids);
+    HostCode code("ids", cts_write_workgroup_ids);
     peng_hal_executable_t* exe = nullptr;
-    peng_status_t st = DeviceVt()->load_executable(device_, &spec, &exe);
+    peng_status_t st = DeviceVt()->load_executable(device_, &code.spec, &exe);
     EXPECT_TRUE(IsRefusal(st)) << "load_executable: " << peng_status_string(st);
     if (st == PENG_OK && exe) executables_.push_back(exe);
 
@@ -454,16 +465,16 @@ TEST_P(HalConformanceTest, CreateAndDestroyQueues) {
 // [host-kernels]
 TEST_P(HalConformanceTest, SupportsHostKernel) {
   Open();
-  peng_hal_kernel_spec_t spec = HostSpec("ids", cts_write_workgroup_ids);
+  HostCode code("ids", cts_write_workgroup_ids);
   int supported = -1;
-  ASSERT_EQ(DeviceVt()->supports(device_, &spec, &supported), PENG_OK);
+  ASSERT_EQ(DeviceVt()->supports(device_, &code.spec, &supported), PENG_OK);
   EXPECT_EQ(supported, backend().Has(kHostKernels) ? 1 : 0);
 
   // No device runs a target nobody has heard of.
-  peng_hal_kernel_spec_t alien = spec;
-  alien.target = "no-such-target";
+  HostCode alien("ids", cts_write_workgroup_ids);
+  alien.spec.target = "no-such-target";
   supported = -1;
-  ASSERT_EQ(DeviceVt()->supports(device_, &alien, &supported), PENG_OK);
+  ASSERT_EQ(DeviceVt()->supports(device_, &alien.spec, &supported), PENG_OK);
   EXPECT_EQ(supported, 0);
 }
 
@@ -471,9 +482,9 @@ TEST_P(HalConformanceTest, SupportsHostKernel) {
 TEST_P(HalConformanceTest, LoadExecutable) {
   Open();
   if (!Capable(kDispatch)) return;
-  peng_hal_kernel_spec_t spec = HostSpec("ids", cts_write_workgroup_ids);
+  HostCode code("ids", cts_write_workgroup_ids);
   peng_hal_executable_t* exe = nullptr;
-  peng_status_t st = DeviceVt()->load_executable(device_, &spec, &exe);
+  peng_status_t st = DeviceVt()->load_executable(device_, &code.spec, &exe);
   ASSERT_EQ(st, PENG_OK);
   ASSERT_NE(exe, nullptr);
   const auto* vt = PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t);
@@ -482,10 +493,10 @@ TEST_P(HalConformanceTest, LoadExecutable) {
   vt->destroy(exe);
 
   // A spec the device does not support is not loaded.
-  peng_hal_kernel_spec_t alien = spec;
-  alien.target = "no-such-target";
+  HostCode alien("ids", cts_write_workgroup_ids);
+  alien.spec.target = "no-such-target";
   exe = nullptr;
-  st = DeviceVt()->load_executable(device_, &alien, &exe);
+  st = DeviceVt()->load_executable(device_, &alien.spec, &exe);
   EXPECT_NE(st, PENG_OK);
   if (st == PENG_OK && exe) PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t)->destroy(exe);
 }

@@ -36,6 +36,7 @@
 #include <thread>
 
 #include "elf_loader.h"
+#include "isa_features.h"
 #include "peng/hal.h"
 
 // Compiled kernels read these fields at fixed offsets
@@ -63,8 +64,9 @@ struct CpuBuffer {
 
 struct CpuExecutable {
   peng_hal_executable_t base;
-  peng_kernel_fn_t fn;
-  peng_elf_image_t* image;  // compiled code from module.peng, else null
+  std::vector<peng_kernel_fn_t> fns;  // by entry
+  std::vector<std::string> names;     // by entry, for messages
+  peng_elf_image_t* image = nullptr;  // compiled code from module.peng, else null
 };
 
 struct CpuQueue {
@@ -213,6 +215,7 @@ struct CpuDevice {
   uint32_t threads;
   uint64_t memory_bytes;
   double gflops, mem_gbps, launch_us, link_gbps, link_latency_us;
+  peng_status_t (*set_error)(peng_status_t, const char*);
   std::unique_ptr<Executor> executor;
   std::atomic<uint64_t> allocated{0};
 
@@ -261,7 +264,11 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
   for (uint32_t i = 0; i < state.binding_count; ++i) {
     d->binding_slots[i] = reinterpret_cast<CpuBuffer*>(d->buffers[i])->data;
   }
-  auto fn = reinterpret_cast<const CpuExecutable*>(d->executable)->fn;
+  const auto* exe = reinterpret_cast<const CpuExecutable*>(d->executable);
+  if (d->entry >= exe->fns.size()) {
+    return dev->set_error(PENG_ERROR_INVALID_ARGUMENT, "dispatch names an entry the executable lacks");
+  }
+  peng_kernel_fn_t fn = exe->fns[d->entry];
   uint64_t nx = state.workgroup_count[0], ny = state.workgroup_count[1],
            nz = state.workgroup_count[2];
   uint64_t total = nx * ny * nz;
@@ -301,8 +308,23 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     d->timestamps[0] = start;
     d->timestamps[1] = NowNs();
   }
-  if (no_memory.load()) return PENG_ERROR_OUT_OF_MEMORY;
-  return failed.load() ? PENG_ERROR_KERNEL_FAILED : PENG_OK;
+  if (no_memory.load()) {
+    return dev->set_error(PENG_ERROR_OUT_OF_MEMORY,
+                          ("no memory for a workspace of " + std::to_string(workspace) +
+                           " bytes per workgroup")
+                              .c_str());
+  }
+  if (failed.load()) {
+    // Compiled kernels fail when the dispatch state does not match what they
+    // were compiled for, such as a workspace smaller than module.peng asked.
+    return dev->set_error(PENG_ERROR_KERNEL_FAILED,
+                          ("kernel '" + exe->names[d->entry] +
+                           "' refused its dispatch state (kernel ABI " +
+                           std::to_string(state.abi_version) + ", workspace " +
+                           std::to_string(workspace) + " bytes)")
+                              .c_str());
+  }
+  return PENG_OK;
 }
 
 peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
@@ -466,32 +488,124 @@ peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
   return PENG_OK;
 }
 
-// Compiled code is runnable here when it is an ELF for this machine and, for
-// VLEN-specialised RVV code, this hart's VLEN lies in its range.
-bool CanRunCode(const peng_hal_kernel_spec_t* k) {
-  if (!k->code || !k->format || std::strcmp(k->format, "elf") != 0) return false;
-  if (k->arch && std::strcmp(k->arch, peng_elf_host_arch()) != 0) return false;
-  uint32_t vlen = VectorBits();
-  if (k->min_vlen && vlen < k->min_vlen) return false;
-  if (k->max_vlen && vlen > k->max_vlen) return false;
-  return true;
+// Features named by PENG_CPU_ISA_DISABLE ("avx512f,avx2"): the device acts
+// as if the CPU lacked them, to test the code for a smaller machine here.
+bool IsaDisabled(const char* feature) {
+  static const std::string disabled = [] {
+    const char* env = std::getenv("PENG_CPU_ISA_DISABLE");
+    return "," + std::string(env ? env : "") + ",";
+  }();
+  return disabled.find("," + std::string(feature) + ",") != std::string::npos;
 }
 
-peng_status_t DeviceSupports(peng_hal_device_t* d, const peng_hal_kernel_spec_t* k, int* out) {
-  auto* dev = reinterpret_cast<CpuDevice*>(d);
-  *out = 0;
-  if (!k || !k->target || (!k->fn && !CanRunCode(k))) return PENG_OK;
+// Whether this CPU has an ISA feature that module.peng names (see
+// backends/cpu/common/isa_features.h); unknown names are not had.
+bool CpuHasFeature(const std::string& f) {
+  if (IsaDisabled(f.c_str())) return false;
+#if defined(__x86_64__)
+  bool known = false;
+  for (const char* k : peng::cpu_isa::kX86Features) known |= f == k;
+  if (!known) return false;
+  __builtin_cpu_init();
+  // __builtin_cpu_supports takes literals only.
+  if (f == "sse4.2") return __builtin_cpu_supports("sse4.2");
+  if (f == "popcnt") return __builtin_cpu_supports("popcnt");
+  if (f == "avx") return __builtin_cpu_supports("avx");
+  if (f == "avx2") return __builtin_cpu_supports("avx2");
+  if (f == "fma") return __builtin_cpu_supports("fma");
+  if (f == "bmi") return __builtin_cpu_supports("bmi");
+  if (f == "bmi2") return __builtin_cpu_supports("bmi2");
+  if (f == "avx512f") return __builtin_cpu_supports("avx512f");
+  if (f == "avx512cd") return __builtin_cpu_supports("avx512cd");
+  if (f == "avx512bw") return __builtin_cpu_supports("avx512bw");
+  if (f == "avx512dq") return __builtin_cpu_supports("avx512dq");
+  if (f == "avx512vl") return __builtin_cpu_supports("avx512vl");
+  return false;
+#elif defined(__riscv)
+#if defined(__riscv_vector)
+  // This runtime itself runs vector code, so the hart has V.
+  if (f == "v") return true;
+#endif
+  return false;
+#else
+  return false;
+#endif
+}
+
+// The features of a comma-separated list this CPU lacks, or "".
+std::string MissingFeatures(const char* features) {
+  std::string missing;
+  std::string list = features ? features : "";
   size_t start = 0;
+  while (start < list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string f = list.substr(start, end - start);
+    if (!f.empty() && !CpuHasFeature(f)) missing += (missing.empty() ? "" : ", ") + f;
+    start = end + 1;
+  }
+  return missing;
+}
+
+bool HasTarget(const CpuDevice* dev, const char* target) {
   const std::string& t = dev->targets;
+  size_t start = 0;
   while (start <= t.size()) {
     size_t end = t.find(',', start);
     if (end == std::string::npos) end = t.size();
-    if (t.compare(start, end - start, k->target) == 0 && std::strlen(k->target) == end - start) {
-      *out = 1;
-      return PENG_OK;
+    if (t.compare(start, end - start, target) == 0 && std::strlen(target) == end - start) {
+      return true;
     }
     start = end + 1;
   }
+  return false;
+}
+
+// Whether this device runs `x`: a target it accepts, and native functions or
+// an ELF for this machine whose ISA features the CPU has and, for
+// VLEN-specialised RVV code, whose VLEN range holds this hart's. When not,
+// *why says so for the user (empty when the target is simply not ours).
+bool CanRun(const CpuDevice* dev, const peng_hal_executable_spec_t* x, std::string* why) {
+  if (!x || !x->target || !x->format || !HasTarget(dev, x->target)) return false;
+  if (std::strcmp(x->format, "native") == 0) {
+    for (uint32_t i = 0; i < x->entry_count; ++i) {
+      if (!x->entries || !x->entries[i].fn) {
+        *why = "a native entry without a function";
+        return false;
+      }
+    }
+    return true;
+  }
+  if (std::strcmp(x->format, "elf") != 0 || !x->code) {
+    *why = std::string("format '") + x->format + "' is not one the cpu backend runs";
+    return false;
+  }
+  if (x->arch && std::strcmp(x->arch, peng_elf_host_arch()) != 0) {
+    *why = std::string("code for ") + x->arch + ", this machine is " + peng_elf_host_arch();
+    return false;
+  }
+  std::string missing = MissingFeatures(x->features);
+  if (!missing.empty()) {
+    const char* disabled = std::getenv("PENG_CPU_ISA_DISABLE");
+    *why = "needs " + missing + ", which this CPU lacks" +
+           (disabled && *disabled ? std::string(" (PENG_CPU_ISA_DISABLE is '") + disabled + "')"
+                                  : std::string());
+    return false;
+  }
+  uint32_t vlen = VectorBits();
+  if ((x->min_vlen && vlen < x->min_vlen) || (x->max_vlen && vlen > x->max_vlen)) {
+    *why = "built for VLEN " + std::to_string(x->min_vlen) + "-" + std::to_string(x->max_vlen) +
+           ", this hart has " + std::to_string(vlen);
+    return false;
+  }
+  return true;
+}
+
+peng_status_t DeviceSupports(peng_hal_device_t* d, const peng_hal_executable_spec_t* x, int* out) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  std::string why;
+  *out = CanRun(dev, x, &why) ? 1 : 0;
+  if (!*out && !why.empty()) dev->set_error(PENG_ERROR_UNSUPPORTED, why.c_str());
   return PENG_OK;
 }
 
@@ -512,30 +626,41 @@ peng_status_t DeviceAllocate(peng_hal_device_t* d, uint64_t size, peng_hal_buffe
   return PENG_OK;
 }
 
-peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_kernel_spec_t* k,
+peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_executable_spec_t* x,
                                    peng_hal_executable_t** out) {
-  int supported = 0;
-  DeviceSupports(d, k, &supported);
-  if (!supported) return PENG_ERROR_UNSUPPORTED;
-  if (k->fn) {
-    *out = &(new CpuExecutable{{{&kExecutableVtable}}, k->fn, nullptr})->base;
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  std::string why;
+  if (!CanRun(dev, x, &why)) {
+    return dev->set_error(PENG_ERROR_UNSUPPORTED,
+                          why.empty() ? "not a target of this device" : why.c_str());
+  }
+  auto exe = std::make_unique<CpuExecutable>();
+  exe->base.resource.vtable = &kExecutableVtable;
+  for (uint32_t i = 0; i < x->entry_count; ++i) {
+    exe->names.push_back(x->entries[i].name ? x->entries[i].name : "?");
+  }
+  if (std::strcmp(x->format, "native") == 0) {
+    for (uint32_t i = 0; i < x->entry_count; ++i) exe->fns.push_back(x->entries[i].fn);
+    *out = &exe.release()->base;
     return PENG_OK;
   }
-  peng_elf_image_t* image = nullptr;
+  // One image per executable, however many kernels it holds.
   char error[256];
-  if (peng_elf_load(k->code, size_t(k->code_size), &image, error, sizeof error) != 0) {
-    std::fprintf(stderr, "peng cpu: kernel '%s': %s\n", k->name ? k->name : "?", error);
-    return PENG_ERROR_CORRUPT_DATA;
+  if (peng_elf_load(x->code, size_t(x->code_size), &exe->image, error, sizeof error) != 0) {
+    return dev->set_error(PENG_ERROR_CORRUPT_DATA, error);
   }
-  void* fn = k->entry ? peng_elf_symbol(image, k->entry) : nullptr;
-  if (!fn) {
-    std::fprintf(stderr, "peng cpu: kernel '%s': no symbol '%s' in its code\n",
-                 k->name ? k->name : "?", k->entry ? k->entry : "");
-    peng_elf_unload(image);
-    return PENG_ERROR_CORRUPT_DATA;
+  for (uint32_t i = 0; i < x->entry_count; ++i) {
+    const char* symbol = x->entries[i].symbol;
+    void* fn = symbol ? peng_elf_symbol(exe->image, symbol) : nullptr;
+    if (!fn) {
+      std::string message = "kernel '" + exe->names[i] + "': no symbol '" +
+                            (symbol ? symbol : "") + "' in its code";
+      peng_elf_unload(exe->image);
+      return dev->set_error(PENG_ERROR_CORRUPT_DATA, message.c_str());
+    }
+    exe->fns.push_back(reinterpret_cast<peng_kernel_fn_t>(fn));
   }
-  *out = &(new CpuExecutable{{{&kExecutableVtable}}, reinterpret_cast<peng_kernel_fn_t>(fn), image})
-              ->base;
+  *out = &exe.release()->base;
   return PENG_OK;
 }
 
@@ -582,6 +707,7 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p,
   dev->launch_us = p->model_launch_us;
   dev->link_gbps = p->memory_space != 0 ? p->link_gbps : 0;
   dev->link_latency_us = p->memory_space != 0 ? p->link_latency_us : 0;
+  dev->set_error = p->set_error ? p->set_error : [](peng_status_t code, const char*) { return code; };
   AddWorkers(long(dev->threads));
   dev->executor = std::make_unique<Executor>(int(dev->threads));
   *out = &dev.release()->base;

@@ -17,6 +17,8 @@ typedef struct null_device {
   char name[PENG_MAX_NAME];
   peng_device_kind_t kind;
   uint32_t memory_space;
+  /* Attaches a message to a failing status (peng_hal_device_params_t). */
+  peng_status_t (*set_error)(peng_status_t code, const char* message);
 } null_device_t;
 
 typedef struct null_queue {
@@ -70,10 +72,11 @@ static peng_status_t null_device_query_info(peng_hal_device_t* device, peng_devi
 }
 
 static peng_status_t null_device_supports(peng_hal_device_t* device,
-                                          const peng_hal_kernel_spec_t* kernel, int* out) {
+                                          const peng_hal_executable_spec_t* spec, int* out) {
   (void)device;
-  /* TODO(port): accept the targets your compiler emits ("opencl", "rvv", ...). */
-  *out = kernel && kernel->target && strcmp(kernel->target, "null") == 0;
+  /* TODO(port): accept the targets and formats your compiler emits ("opencl"
+   * with "opencl-c", ...), and check spec->features against the device. */
+  *out = spec && spec->target && strcmp(spec->target, "null") == 0;
   return PENG_OK;
 }
 
@@ -84,10 +87,13 @@ static peng_status_t null_device_allocate(peng_hal_device_t* device, uint64_t si
 }
 
 static peng_status_t null_device_load_executable(peng_hal_device_t* device,
-                                                 const peng_hal_kernel_spec_t* kernel,
+                                                 const peng_hal_executable_spec_t* spec,
                                                  peng_hal_executable_t** out) {
-  (void)device, (void)kernel, (void)out;
-  return PENG_ERROR_UNIMPLEMENTED;
+  null_device_t* d = (null_device_t*)device;
+  (void)spec, (void)out;
+  /* TODO(port): build or load spec->code once, resolve every entry; on
+   * failure say why (a build log) through set_error. */
+  return d->set_error(PENG_ERROR_UNIMPLEMENTED, "the null backend cannot load code");
 }
 
 static peng_status_t null_device_create_queue(peng_hal_device_t* device, peng_hal_queue_t** out) {
@@ -116,6 +122,11 @@ static peng_status_t null_enumerate(uint32_t* out_count) {
   return PENG_OK;
 }
 
+static peng_status_t null_keep_status(peng_status_t code, const char* message) {
+  (void)message;
+  return code;
+}
+
 static peng_status_t null_create_device(uint32_t index, const peng_hal_device_params_t* params,
                                         peng_hal_device_t** out) {
   (void)index;
@@ -125,6 +136,7 @@ static peng_status_t null_create_device(uint32_t index, const peng_hal_device_pa
   snprintf(d->name, sizeof(d->name), "%s", params && params->name ? params->name : "null0");
   d->kind = params ? params->kind : PENG_DEVICE_NPU;
   d->memory_space = params ? params->memory_space : 0;
+  d->set_error = params && params->set_error ? params->set_error : null_keep_status;
   *out = &d->base;
   return PENG_OK;
 }

@@ -112,14 +112,16 @@ FailureOr<std::vector<artifact::KernelInfo>> mlir::peng::collectKernels(ModuleOp
   return kernels;
 }
 
-LogicalResult mlir::peng::collectGrids(ModuleOp module,
-                                       std::vector<artifact::KernelInfo> &kernels) {
-  for (artifact::KernelInfo &k : kernels) {
+FailureOr<std::vector<artifact::LaunchInfo>>
+mlir::peng::collectLaunches(ModuleOp module, const std::vector<artifact::KernelInfo> &kernels) {
+  std::vector<artifact::LaunchInfo> launches;
+  for (const artifact::KernelInfo &k : kernels) {
+    artifact::LaunchInfo &launch = launches.emplace_back();
     auto func = module.lookupSymbol<func::FuncOp>(k.name);
     if (!func)
       return module.emitError("kernel '") << k.name << "' disappeared", failure();
     if (auto ws = func->getAttrOfType<IntegerAttr>("peng.workspace"))
-      k.workspace = uint64_t(ws.getInt());
+      launch.workspace = uint64_t(ws.getInt());
     auto grid = func->getAttrOfType<ArrayAttr>("peng.grid");
     if (!grid)
       return func.emitOpError("has no peng.grid (run peng-distribute-workgroups)");
@@ -130,7 +132,7 @@ LogicalResult mlir::peng::collectGrids(ModuleOp module,
       g.push_back(cast<IntegerAttr>(a).getInt());
     if (g.size() != 3 || g[0] < 0 || size_t(g[0]) >= k.args.size())
       return func.emitOpError("has a malformed peng.grid");
-    k.grid[0] = {uint32_t(g[0]), uint32_t(g[1]), uint32_t(g[2])};
+    launch.grid[0] = {uint32_t(g[0]), uint32_t(g[1]), uint32_t(g[2])};
   }
-  return success();
+  return launches;
 }

@@ -41,6 +41,7 @@ struct Options {
   std::string output;
   std::vector<std::string> targets{"host"};
   std::string rvvVlen = "any";
+  std::vector<std::string> hostCpus{"x86-64-v3"};
   std::string emit;
   int64_t maxWorkgroups = 32;
   bool verbose = false;
@@ -49,6 +50,7 @@ struct Options {
 struct TargetSpec {
   std::string name; // as in module.peng
   cpu::CpuTargetOptions cpu;
+  cpu::CpuIsa isa;
 };
 } // namespace
 
@@ -85,10 +87,19 @@ static LogicalResult parseTargets(const Options &o, std::vector<TargetSpec> *out
   }
   for (const std::string &t : o.targets) {
     if (t == "host") {
-      out->push_back({"host", {cpu::CpuArch::Host, 0}});
+      // One variant per CPU: the runtime runs the best one the machine has.
+      for (const std::string &c : o.hostCpus) {
+        cpu::CpuTargetOptions options;
+        options.hostCpu = c;
+        out->push_back({"host", options, {}});
+      }
     } else if (t == "rvv") {
-      for (unsigned v : vlens)
-        out->push_back({"rvv", {cpu::CpuArch::Rvv, v}});
+      for (unsigned v : vlens) {
+        cpu::CpuTargetOptions options;
+        options.arch = cpu::CpuArch::Rvv;
+        options.rvvVlen = v;
+        out->push_back({"rvv", options, {}});
+      }
     } else {
       llvm::errs() << "pengc: unknown target '" << t << "' (targets: host, rvv)\n";
       return failure();
@@ -97,6 +108,25 @@ static LogicalResult parseTargets(const Options &o, std::vector<TargetSpec> *out
   if (out->empty()) {
     llvm::errs() << "pengc: no targets\n";
     return failure();
+  }
+  for (TargetSpec &t : *out) {
+    std::string error;
+    FailureOr<cpu::CpuIsa> isa = cpu::resolveIsa(t.cpu, &error);
+    if (failed(isa)) {
+      llvm::errs() << "pengc: --host-cpu: " << error << "\n";
+      return failure();
+    }
+    t.isa = *isa;
+  }
+  for (size_t i = 0; i < out->size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if ((*out)[i].name == (*out)[j].name && (*out)[i].isa.cpu == (*out)[j].isa.cpu &&
+          (*out)[i].cpu.rvvVlen == (*out)[j].cpu.rvvVlen) {
+        llvm::errs() << "pengc: two " << (*out)[i].name << " variants for "
+                     << (*out)[i].isa.cpu << "\n";
+        return failure();
+      }
+    }
   }
   return success();
 }
@@ -159,7 +189,10 @@ static int run(const Options &o) {
   // A matmul workgroup of 8 register tiles' rows amortises packing B.
   pipelineOptions.minContractionTile = 8 * cpu::kMatmulTileRows;
   mlir::peng::buildKernelPipeline(kernelPipeline, pipelineOptions);
-  if (failed(kernelPipeline.run(*module)) || failed(mlir::peng::collectGrids(*module, *kernels)))
+  if (failed(kernelPipeline.run(*module)))
+    return 1;
+  auto launches = mlir::peng::collectLaunches(*module, *kernels);
+  if (failed(launches))
     return 1;
 
   if (emit != cpu::EmitStage::Code) {
@@ -170,7 +203,7 @@ static int run(const Options &o) {
       return 1;
     }
     for (const TargetSpec &t : targets) {
-      out->os() << "// ---- pengc target " << t.name;
+      out->os() << "// ---- pengc target " << t.name << " (" << t.isa.cpu << ")";
       if (t.cpu.rvvVlen)
         out->os() << " (VLEN " << t.cpu.rvvVlen << ")";
       out->os() << " ----\n";
@@ -181,23 +214,30 @@ static int run(const Options &o) {
     return 0;
   }
 
+  ::peng::artifact::ModuleFile file_;
   for (const TargetSpec &t : targets) {
     FailureOr<std::vector<uint8_t>> elf = cpu::compileCpuModule(*module, t.cpu);
     if (failed(elf))
       return 1;
-    for (auto &k : *kernels) {
-      ::peng::artifact::Variant v;
-      v.target = t.name;
-      v.format = "elf";
-      v.symbol = k.name;
-      v.arch = cpu::elfArchName(t.cpu.arch);
-      v.min_vlen = t.cpu.rvvVlen;
-      v.max_vlen = t.cpu.rvvVlen;
-      v.code = *elf; // one image per target holds every kernel
-      k.variants.push_back(std::move(v));
+    // One image per target variant holds every kernel.
+    ::peng::artifact::Executable x;
+    x.target = t.name;
+    x.format = "elf";
+    x.arch = cpu::elfArchName(t.cpu.arch);
+    x.cpu = t.isa.cpu;
+    x.features = t.isa.features;
+    x.min_vlen = t.cpu.rvvVlen;
+    x.max_vlen = t.cpu.rvvVlen;
+    x.code = std::move(*elf);
+    for (size_t k = 0; k < kernels->size(); ++k) {
+      ::peng::artifact::Entry e;
+      e.kernel = uint32_t(k);
+      e.symbol = (*kernels)[k].name;
+      e.launch = (*launches)[k];
+      x.entries.push_back(std::move(e));
     }
+    file_.executables.push_back(std::move(x));
   }
-  ::peng::artifact::ModuleFile file_;
   file_.producer = "pengc 0.1.0";
   file_.kernels = std::move(*kernels);
   std::vector<uint8_t> bytes = ::peng::artifact::Serialize(file_);
@@ -223,6 +263,12 @@ int main(int argc, char **argv) {
   app.add_option("--rvv-vlen", o.rvvVlen,
                  "any (VLEN-agnostic), a VLEN such as 256, or a list like any,256 "
                  "for extra VLEN-specialised variants")
+      ->capture_default_str();
+  app.add_option("--host-cpu", o.hostCpus,
+                 "CPU(s) host code is for: an LLVM CPU name (x86-64-v3, x86-64-v4, znver3), "
+                 "native (this machine), or a list such as x86-64-v4,x86-64-v3 for one variant "
+                 "each; the runtime runs the best one the machine has")
+      ->delimiter(',')
       ->capture_default_str();
   app.add_option("--emit", o.emit, "print a stage instead of a module: mlir, llvm or asm");
   app.add_option("--max-workgroups", o.maxWorkgroups, "workgroups a kernel splits into, at most")

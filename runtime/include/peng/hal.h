@@ -42,8 +42,10 @@
 extern "C" {
 #endif
 
-/* 3: peng_hal_dispatch_t's embedded peng_dispatch_state_t gained
- * workspace_size (kernel ABI 2), which moves the fields after it. */
+/* 3: executables with entry points (one load per module and target, not per
+ * kernel), launch metadata per entry, ISA features, error messages through
+ * peng_hal_device_params_t.set_error, and the embedded peng_dispatch_state_t
+ * gained workspace_size (kernel ABI 2). */
 #define PENG_HAL_ABI_VERSION 3
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
@@ -62,28 +64,40 @@ typedef struct peng_hal_completion {
   void* user_data;
 } peng_hal_completion_t;
 
-/* What a kernel variant needs from a device: its target and its code. */
-typedef struct peng_hal_kernel_spec {
-  const char* name;
+/* One entry point of an executable: a kernel and how it is launched. */
+typedef struct peng_hal_entry_spec {
+  const char* name;             /* the kernel's name */
+  const char* symbol;           /* code executables: its symbol or function name in the code */
+  peng_kernel_fn_t fn;          /* "native" executables: the function */
+  uint32_t workgroup_size[3];   /* work-items per workgroup; {1, 1, 1} on CPUs */
+  uint64_t workspace_size;      /* scratch bytes per running workgroup */
+} peng_hal_entry_spec_t;
+
+/* What a device loads: one executable holding many kernels, e.g. the code of
+ * one module.peng for one target (an ELF with every kernel, an OpenCL
+ * program), or a set of native functions. Loaded once per device; dispatches
+ * name an entry by its index. */
+typedef struct peng_hal_executable_spec {
   const char* target;       /* "host", "rvv", "opencl", ... */
-  /* Native code for CPU-style targets: a peng_kernel_fn_t. */
-  peng_kernel_fn_t fn;
-  /* Target-specific binary or source (an ELF image, OpenCL C, ...). */
-  const void* code;
+  const char* format;       /* "native" (entries[i].fn), "elf", "opencl-c" */
+  const void* code;         /* the image or source; NULL for "native" */
   uint64_t code_size;
-  /* For code from module.peng (NULL or 0 otherwise): */
-  const char* format;       /* "elf", "opencl-c" */
-  const char* entry;        /* the kernel's symbol or function name in the code */
-  const char* arch;         /* ELF code: "x86_64", "riscv64" */
+  const char* arch;         /* ELF code: "x86_64", "riscv64"; NULL otherwise */
+  /* Comma-separated ISA features the code needs ("avx2,fma", "v"); a device
+   * that lacks one (or does not know its name) must not run the code. */
+  const char* features;
   uint32_t min_vlen;        /* RVV code: valid for VLEN in [min, max] bits; 0: no bound */
   uint32_t max_vlen;
-} peng_hal_kernel_spec_t;
+  uint32_t entry_count;
+  const peng_hal_entry_spec_t* entries;
+} peng_hal_executable_spec_t;
 
 /* One kernel launch. Buffers are device buffers already valid in the
  * device's memory space. The record and all it points to stay valid until the
  * completion is called, so a backend may keep pointers instead of copying. */
 typedef struct peng_hal_dispatch {
   peng_hal_executable_t* executable;
+  uint32_t entry;                    /* index into the executable's entries */
   peng_dispatch_state_t state;       /* state.bindings == binding_slots */
   peng_hal_buffer_t* const* buffers; /* state.binding_count of them */
   void** binding_slots;              /* the device writes each buffer's device address here */
@@ -111,12 +125,16 @@ typedef struct peng_hal_copy {
 typedef struct peng_hal_device_vtable {
   void (*destroy)(peng_hal_device_t* device);
   peng_status_t (*query_info)(peng_hal_device_t* device, peng_device_info_t* out_info);
-  /* Whether the device can run this kernel variant; *out_supported = 0 or 1. */
-  peng_status_t (*supports)(peng_hal_device_t* device, const peng_hal_kernel_spec_t* kernel,
+  /* Whether the device can run this executable; *out_supported = 0 or 1.
+   * When 0, a backend may say why through params.set_error (that call's
+   * status is then ignored): "needs avx512f, which this CPU lacks". */
+  peng_status_t (*supports)(peng_hal_device_t* device, const peng_hal_executable_spec_t* spec,
                             int* out_supported);
   peng_status_t (*allocate)(peng_hal_device_t* device, uint64_t size,
                             peng_hal_buffer_t** out_buffer);
-  peng_status_t (*load_executable)(peng_hal_device_t* device, const peng_hal_kernel_spec_t* kernel,
+  /* The spec and all it points to are valid during the call only. */
+  peng_status_t (*load_executable)(peng_hal_device_t* device,
+                                   const peng_hal_executable_spec_t* spec,
                                    peng_hal_executable_t** out_executable);
   peng_status_t (*create_queue)(peng_hal_device_t* device, peng_hal_queue_t** out_queue);
   /* PENG_OK while healthy; PENG_ERROR_DEVICE_LOST once lost, for good. */
@@ -175,6 +193,11 @@ typedef struct peng_hal_device_params {
   double link_latency_us;
   /* Comma-separated kernel targets the device accepts; NULL: the backend's own. */
   const char* targets;
+  /* Attaches a message to a failing status: a backend calls it on the failing
+   * thread just before it returns the status (or calls a completion with it),
+   * and returns what it returns: `return params->set_error(code, "...")`.
+   * The text reaches the user's peng_status message. Never NULL. */
+  peng_status_t (*set_error)(peng_status_t code, const char* message);
 } peng_hal_device_params_t;
 
 typedef struct peng_hal_factory {

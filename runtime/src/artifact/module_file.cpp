@@ -129,8 +129,7 @@ class Reader {
   bool failed_ = false;
 };
 
-bool DecodeKernel(Reader& r, const json& jk, size_t index, uint32_t blob_count,
-                  std::vector<std::pair<Variant*, uint32_t>>* blob_refs, KernelInfo* k) {
+bool DecodeKernel(Reader& r, const json& jk, size_t index, KernelInfo* k) {
   std::string where = "kernel " + std::to_string(index);
   if (!jk.is_object()) return r.Fail(where, "not an object");
   if (!r.String(jk, "name", where, &k->name)) return false;
@@ -164,29 +163,9 @@ bool DecodeKernel(Reader& r, const json& jk, size_t index, uint32_t blob_count,
   int64_t constants = 0;
   if (!r.Int(jk, "constants", where, 0, 1 << 16, &constants)) return false;
   k->constant_count = uint32_t(constants);
-  const json* grid = r.Field(jk, "grid", json::value_t::array, where);
-  if (!grid) return false;
-  if (grid->size() > 3) return r.Fail(where, "grid has more than 3 dimensions");
-  for (size_t g = 0; g < grid->size(); ++g) {
-    const json& jg = (*grid)[g];
-    std::string gw = where + " grid " + std::to_string(g);
-    if (!jg.is_object()) return r.Fail(gw, "not an object");
-    int64_t arg, dim, tile;
-    if (!r.Int(jg, "arg", gw, 0, int64_t(k->args.size()) - 1, &arg) ||
-        !r.Int(jg, "dim", gw, 0, PENG_MAX_RANK - 1, &dim) ||
-        !r.Int(jg, "tile", gw, 1, UINT32_MAX, &tile)) {
-      return false;
-    }
-    if (size_t(dim) >= k->args[size_t(arg)].shape.size()) return r.Fail(gw, "no such dimension");
-    k->grid[g] = {uint32_t(arg), uint32_t(dim), uint32_t(tile)};
-  }
   if (!r.Number(jk, "flops", where, &k->flops) || !r.Number(jk, "bytes", where, &k->bytes)) {
     return false;
   }
-  int64_t workspace = 0;
-  // At most 1 GiB per workgroup: a larger figure is corruption, not a kernel.
-  if (!r.Int(jk, "workspace", where, 0, int64_t(1) << 30, &workspace, false)) return false;
-  k->workspace = uint64_t(workspace);
   if (const json* pairs = r.Field(jk, "in_place", json::value_t::array, where, false)) {
     for (const json& jp : *pairs) {
       int64_t last = int64_t(k->args.size()) - 1;
@@ -201,28 +180,96 @@ bool DecodeKernel(Reader& r, const json& jk, size_t index, uint32_t blob_count,
   } else if (r.failed()) {
     return false;
   }
-  const json* variants = r.Field(jk, "variants", json::value_t::array, where);
-  if (!variants) return false;
-  if (variants->empty()) return r.Fail(where, "no variants");
-  k->variants.resize(variants->size());
-  for (size_t v = 0; v < variants->size(); ++v) {
-    const json& jv = (*variants)[v];
-    std::string vw = where + " variant " + std::to_string(v);
-    if (!jv.is_object()) return r.Fail(vw, "not an object");
-    Variant& var = k->variants[v];
-    int64_t blob, min_vlen = 0, max_vlen = 0;
-    if (!r.String(jv, "target", vw, &var.target) || !r.String(jv, "format", vw, &var.format) ||
-        !r.String(jv, "symbol", vw, &var.symbol) || !r.String(jv, "arch", vw, &var.arch, false) ||
-        !r.Int(jv, "blob", vw, 0, int64_t(blob_count) - 1, &blob) ||
-        !r.Int(jv, "min_vlen", vw, 0, 1 << 16, &min_vlen, false) ||
-        !r.Int(jv, "max_vlen", vw, 0, 1 << 16, &max_vlen, false)) {
+  return true;
+}
+
+bool DecodeLaunch(Reader& r, const json& je, const std::string& where, const KernelInfo& k,
+                  LaunchInfo* launch) {
+  const json* grid = r.Field(je, "grid", json::value_t::array, where);
+  if (!grid) return false;
+  if (grid->size() > 3) return r.Fail(where, "grid has more than 3 dimensions");
+  for (size_t g = 0; g < grid->size(); ++g) {
+    const json& jg = (*grid)[g];
+    std::string gw = where + " grid " + std::to_string(g);
+    if (!jg.is_object()) return r.Fail(gw, "not an object");
+    int64_t arg, dim, tile;
+    if (!r.Int(jg, "arg", gw, 0, int64_t(k.args.size()) - 1, &arg) ||
+        !r.Int(jg, "dim", gw, 0, PENG_MAX_RANK - 1, &dim) ||
+        !r.Int(jg, "tile", gw, 1, UINT32_MAX, &tile)) {
       return false;
     }
-    if (var.target.empty() || var.target.size() >= PENG_MAX_NAME) return r.Fail(vw, "bad target");
-    if (var.symbol.empty()) return r.Fail(vw, "empty symbol");
-    var.min_vlen = uint32_t(min_vlen);
-    var.max_vlen = uint32_t(max_vlen);
-    blob_refs->push_back({&var, uint32_t(blob)});
+    if (size_t(dim) >= k.args[size_t(arg)].shape.size()) return r.Fail(gw, "no such dimension");
+    launch->grid[g] = {uint32_t(arg), uint32_t(dim), uint32_t(tile)};
+  }
+  if (const json* wg = r.Field(je, "workgroup_size", json::value_t::array, where, false)) {
+    if (wg->size() != 3) return r.Fail(where, "'workgroup_size' is not 3 numbers");
+    for (size_t i = 0; i < 3; ++i) {
+      const json& d = (*wg)[i];
+      if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (1 << 16)) {
+        return r.Fail(where, "'workgroup_size' holds a size out of [1, 65536]");
+      }
+      launch->workgroup_size[i] = d.get<uint32_t>();
+    }
+  } else if (r.failed()) {
+    return false;
+  }
+  int64_t workspace = 0;
+  // At most 1 GiB per workgroup: a larger figure is corruption, not a kernel.
+  if (!r.Int(je, "workspace", where, 0, int64_t(1) << 30, &workspace, false)) return false;
+  launch->workspace = uint64_t(workspace);
+  return true;
+}
+
+bool DecodeExecutable(Reader& r, const json& jx, size_t index, uint32_t blob_count,
+                      const std::vector<KernelInfo>& kernels, Executable* x, uint32_t* blob) {
+  std::string where = "executable " + std::to_string(index);
+  if (!jx.is_object()) return r.Fail(where, "not an object");
+  int64_t b = 0, min_vlen = 0, max_vlen = 0;
+  if (!r.String(jx, "target", where, &x->target) || !r.String(jx, "format", where, &x->format) ||
+      !r.String(jx, "arch", where, &x->arch, false) || !r.String(jx, "cpu", where, &x->cpu, false) ||
+      !r.Int(jx, "blob", where, 0, int64_t(blob_count) - 1, &b) ||
+      !r.Int(jx, "min_vlen", where, 0, 1 << 16, &min_vlen, false) ||
+      !r.Int(jx, "max_vlen", where, 0, 1 << 16, &max_vlen, false)) {
+    return false;
+  }
+  if (x->target.empty() || x->target.size() >= PENG_MAX_NAME) return r.Fail(where, "bad target");
+  if (x->format.empty()) return r.Fail(where, "empty format");
+  if (max_vlen && min_vlen > max_vlen) return r.Fail(where, "min_vlen above max_vlen");
+  x->min_vlen = uint32_t(min_vlen);
+  x->max_vlen = uint32_t(max_vlen);
+  *blob = uint32_t(b);
+  if (const json* features = r.Field(jx, "features", json::value_t::array, where, false)) {
+    for (const json& f : *features) {
+      if (!f.is_string() || f.get<std::string>().empty() || f.get<std::string>().size() > 64) {
+        return r.Fail(where, "'features' holds something that is not a feature name");
+      }
+      x->features.push_back(f.get<std::string>());
+    }
+  } else if (r.failed()) {
+    return false;
+  }
+  const json* entries = r.Field(jx, "entries", json::value_t::array, where);
+  if (!entries) return false;
+  if (entries->empty()) return r.Fail(where, "no entries");
+  for (size_t e = 0; e < entries->size(); ++e) {
+    const json& je = (*entries)[e];
+    std::string ew = where + " entry " + std::to_string(e);
+    if (!je.is_object()) return r.Fail(ew, "not an object");
+    Entry entry;
+    std::string kernel;
+    if (!r.String(je, "kernel", ew, &kernel) || !r.String(je, "symbol", ew, &entry.symbol)) {
+      return false;
+    }
+    if (entry.symbol.empty()) return r.Fail(ew, "empty symbol");
+    size_t k = 0;
+    while (k < kernels.size() && kernels[k].name != kernel) ++k;
+    if (k == kernels.size()) return r.Fail(ew, "no kernel named '" + kernel + "'");
+    for (const Entry& other : x->entries) {
+      if (other.kernel == k) return r.Fail(ew, "a second entry for kernel '" + kernel + "'");
+    }
+    entry.kernel = uint32_t(k);
+    if (!DecodeLaunch(r, je, ew + " ('" + kernel + "')", kernels[k], &entry.launch)) return false;
+    x->entries.push_back(std::move(entry));
   }
   return true;
 }
@@ -273,7 +320,6 @@ std::vector<uint8_t> Serialize(const ModuleFile& module) {
   json meta;
   meta["producer"] = module.producer;
   json kernels = json::array();
-  std::vector<const std::vector<uint8_t>*> blobs;
   for (const KernelInfo& k : module.kernels) {
     json jk;
     jk["name"] = k.name;
@@ -284,40 +330,50 @@ std::vector<uint8_t> Serialize(const ModuleFile& module) {
     }
     jk["args"] = std::move(args);
     jk["constants"] = k.constant_count;
-    json grid = json::array();
-    for (const peng_grid_dim_t& g : k.grid) {
-      if (g.tile == 0) break;
-      grid.push_back({{"arg", g.arg}, {"dim", g.dim}, {"tile", g.tile}});
-    }
-    jk["grid"] = std::move(grid);
     jk["flops"] = k.flops;
     jk["bytes"] = k.bytes;
-    if (k.workspace) jk["workspace"] = k.workspace;
     if (!k.in_place.empty()) {
       json pairs = json::array();
       for (auto [out, in] : k.in_place) pairs.push_back({out, in});
       jk["in_place"] = std::move(pairs);
     }
-    json variants = json::array();
-    for (const Variant& v : k.variants) {
-      // Variants often share one image (a target's ELF holds every kernel):
-      // store each distinct blob once.
-      size_t blob = blobs.size();
-      for (size_t i = 0; i < blobs.size(); ++i) {
-        if (*blobs[i] == v.code) blob = i;
-      }
-      json jv = {{"target", v.target}, {"format", v.format}, {"symbol", v.symbol},
-                 {"blob", blob}};
-      if (!v.arch.empty()) jv["arch"] = v.arch;
-      if (v.min_vlen) jv["min_vlen"] = v.min_vlen;
-      if (v.max_vlen) jv["max_vlen"] = v.max_vlen;
-      if (blob == blobs.size()) blobs.push_back(&v.code);
-      variants.push_back(std::move(jv));
-    }
-    jk["variants"] = std::move(variants);
     kernels.push_back(std::move(jk));
   }
   meta["kernels"] = std::move(kernels);
+  json executables = json::array();
+  std::vector<const std::vector<uint8_t>*> blobs;
+  for (const Executable& x : module.executables) {
+    // Executables may share an image (a VLEN range over the same code):
+    // store each distinct blob once.
+    size_t blob = blobs.size();
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      if (*blobs[i] == x.code) blob = i;
+    }
+    if (blob == blobs.size()) blobs.push_back(&x.code);
+    json jx = {{"target", x.target}, {"format", x.format}, {"blob", blob}};
+    if (!x.arch.empty()) jx["arch"] = x.arch;
+    if (!x.cpu.empty()) jx["cpu"] = x.cpu;
+    if (!x.features.empty()) jx["features"] = x.features;
+    if (x.min_vlen) jx["min_vlen"] = x.min_vlen;
+    if (x.max_vlen) jx["max_vlen"] = x.max_vlen;
+    json entries = json::array();
+    for (const Entry& e : x.entries) {
+      json je = {{"kernel", e.kernel < module.kernels.size() ? module.kernels[e.kernel].name : ""},
+                 {"symbol", e.symbol}};
+      json grid = json::array();
+      for (const peng_grid_dim_t& g : e.launch.grid) {
+        if (g.tile == 0) break;
+        grid.push_back({{"arg", g.arg}, {"dim", g.dim}, {"tile", g.tile}});
+      }
+      je["grid"] = std::move(grid);
+      je["workgroup_size"] = e.launch.workgroup_size;
+      if (e.launch.workspace) je["workspace"] = e.launch.workspace;
+      entries.push_back(std::move(je));
+    }
+    jx["entries"] = std::move(entries);
+    executables.push_back(std::move(jx));
+  }
+  meta["executables"] = std::move(executables);
   std::vector<std::vector<uint8_t>> blob_copies;
   for (const auto* b : blobs) blob_copies.push_back(*b);
   return SerializeRaw(meta.dump(1), blob_copies);
@@ -385,7 +441,9 @@ std::optional<ModuleFile> Parse(const uint8_t* data, size_t size, std::string* e
   if (h.header_crc != Crc32c(data, 56)) return fail("module.peng: header checksum mismatch");
   if (h.format_version != kFormatVersion) {
     return fail("module.peng: format version " + std::to_string(h.format_version) +
-                ", this runtime reads version " + std::to_string(kFormatVersion));
+                ", this runtime reads version " + std::to_string(kFormatVersion) +
+                (h.format_version < kFormatVersion ? "; compile it again with this release's pengc"
+                                                   : "; it needs a newer runtime"));
   }
   if (h.kernel_abi_version != PENG_KERNEL_ABI_VERSION) {
     return fail("module.peng: kernel ABI version " + std::to_string(h.kernel_abi_version) +
@@ -431,18 +489,35 @@ std::optional<ModuleFile> Parse(const uint8_t* data, size_t size, std::string* e
   const json* kernels = r.Field(meta, "kernels", json::value_t::array, "module");
   if (!kernels) return std::nullopt;
   out.kernels.resize(kernels->size());
-  std::vector<std::pair<Variant*, uint32_t>> refs;
   for (size_t i = 0; i < kernels->size(); ++i) {
-    if (!DecodeKernel(r, (*kernels)[i], i, h.blob_count, &refs, &out.kernels[i])) return std::nullopt;
+    if (!DecodeKernel(r, (*kernels)[i], i, &out.kernels[i])) return std::nullopt;
     for (size_t j = 0; j < i; ++j) {
       if (out.kernels[j].name == out.kernels[i].name) {
         return fail("module.peng metadata: two kernels named '" + out.kernels[i].name + "'");
       }
     }
   }
-  for (auto& [variant, blob] : refs) {
-    const uint8_t* p = data + blobs[blob].offset;
-    variant->code.assign(p, p + blobs[blob].size);
+  const json* executables = r.Field(meta, "executables", json::value_t::array, "module");
+  if (!executables) return std::nullopt;
+  out.executables.resize(executables->size());
+  std::vector<uint32_t> blob_of(executables->size());
+  std::vector<bool> has_code(out.kernels.size());
+  for (size_t i = 0; i < executables->size(); ++i) {
+    if (!DecodeExecutable(r, (*executables)[i], i, h.blob_count, out.kernels, &out.executables[i],
+                          &blob_of[i])) {
+      return std::nullopt;
+    }
+    for (const Entry& e : out.executables[i].entries) has_code[e.kernel] = true;
+  }
+  for (size_t k = 0; k < out.kernels.size(); ++k) {
+    if (!has_code[k]) {
+      return fail("module.peng metadata: kernel '" + out.kernels[k].name +
+                  "' has no entry in any executable");
+    }
+  }
+  for (size_t i = 0; i < out.executables.size(); ++i) {
+    const uint8_t* p = data + blobs[blob_of[i]].offset;
+    out.executables[i].code.assign(p, p + blobs[blob_of[i]].size);
   }
   return out;
 }

@@ -58,12 +58,13 @@ Result<uint32_t> Graph::AddTask(Kernel* kernel, const peng_tensor_arg_t* args, u
     }
     if (!kernel->SupportedOn(device->index())) {
       return Error(PENG_ERROR_UNSUPPORTED, "kernel '", kname, "' has no code for device '",
-                   device->name(), "'");
+                   device->name(), "' (", kernel->unsupported_reason(), ")");
     }
     task.device = int32_t(device->index());
   }
   if (kernel->supported_mask() == 0) {
-    return Error(PENG_ERROR_UNSUPPORTED, "no device has code for kernel '", kname, "'");
+    return Error(PENG_ERROR_UNSUPPORTED, "no device has code for kernel '", kname, "' (",
+                 kernel->unsupported_reason(), ")");
   }
 
   // Validate every argument before touching any state, so a bad task leaves

@@ -12,10 +12,86 @@ namespace peng::rt {
 Kernel::Kernel(Runtime* runtime, std::string name)
     : runtime_ref_(runtime), runtime_(runtime), name_(std::move(name)) {}
 
-Kernel::~Kernel() {
-  for (size_t i = 0; i < executables_.size(); ++i) {
-    if (executables_[i]) runtime_->device(i)->DestroyExecutable(executables_[i]);
+Kernel::~Kernel() = default;
+
+Executable::~Executable() {
+  for (size_t i = 0; i < loaded_.size(); ++i) {
+    if (loaded_[i]) runtime_->device(uint32_t(i))->DestroyExecutable(loaded_[i]);
   }
+}
+
+int Executable::FindEntry(uint32_t kernel) const {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].kernel == kernel) return int(i);
+  }
+  return -1;
+}
+
+std::string Executable::Describe() const {
+  std::string d = target + " code";
+  if (!cpu.empty()) d += " for " + cpu;
+  if (min_vlen || max_vlen) {
+    d += " (VLEN " + (min_vlen == max_vlen ? std::to_string(min_vlen)
+                                           : std::to_string(min_vlen) + "-" +
+                                                 std::to_string(max_vlen)) + ")";
+  }
+  return d;
+}
+
+Result<peng_hal_executable_t*> Executable::LoadOn(uint32_t device, std::string* why_not) {
+  if (state_.size() <= device) {
+    state_.resize(device + 1, 0);
+    loaded_.resize(device + 1, nullptr);
+    why_not_.resize(device + 1);
+  }
+  if (state_[device] == 1) return loaded_[device];
+  if (state_[device] == 2) {
+    *why_not = why_not_[device];
+    return static_cast<peng_hal_executable_t*>(nullptr);
+  }
+  std::vector<peng_hal_entry_spec_t> specs(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    peng_hal_entry_spec_t& e = specs[i];
+    e.name = names[i].c_str();
+    e.symbol = entries[i].symbol.empty() ? nullptr : entries[i].symbol.c_str();
+    e.fn = entries[i].fn;
+    std::memcpy(e.workgroup_size, entries[i].workgroup_size, sizeof(e.workgroup_size));
+    e.workspace_size = entries[i].workspace;
+  }
+  peng_hal_executable_spec_t spec{};
+  spec.target = target.c_str();
+  spec.format = format.c_str();
+  spec.code = code.empty() ? nullptr : code.data();
+  spec.code_size = code.size();
+  spec.arch = arch.empty() ? nullptr : arch.c_str();
+  spec.features = features.c_str();
+  spec.min_vlen = min_vlen;
+  spec.max_vlen = max_vlen;
+  spec.entry_count = uint32_t(specs.size());
+  spec.entries = specs.data();
+  Device* dev = runtime_->device(device);
+  std::string reason;
+  auto supported = dev->Supports(spec, &reason);
+  if (!supported.ok()) return supported.status();
+  if (!*supported) {
+    state_[device] = 2;
+    why_not_[device] = Describe() + (reason.empty() ? ": not supported" : ": " + reason);
+    *why_not = why_not_[device];
+    return static_cast<peng_hal_executable_t*>(nullptr);
+  }
+  auto exe = dev->LoadExecutable(spec);
+  if (!exe.ok()) {
+    // The device claimed the target but cannot load this code: it does not
+    // get these kernels; another executable or device may still run them.
+    Report(exe.status());
+    state_[device] = 2;
+    why_not_[device] = Describe() + ": " + exe.status().message();
+    *why_not = why_not_[device];
+    return static_cast<peng_hal_executable_t*>(nullptr);
+  }
+  state_[device] = 1;
+  loaded_[device] = *exe;
+  return *exe;
 }
 
 static Status CheckDef(const peng_native_kernel_def_t& def) {
@@ -67,10 +143,10 @@ Status Kernel::Init(const peng_native_kernel_def_t& def) {
   constant_count_ = def.constant_count;
   std::memcpy(grid_, def.grid, sizeof(grid_));
   cost_ = def.cost;
-  return AddVariant(def);
+  return OkStatus();
 }
 
-Status Kernel::AddVariant(const peng_native_kernel_def_t& def) {
+Status Kernel::CheckSameSignature(const peng_native_kernel_def_t& def) const {
   PENG_RETURN_IF_ERROR(CheckDef(def));
   bool same_signature = def.arg_count == args_.size() && def.constant_count == constant_count_ &&
                         std::memcmp(def.grid, grid_, sizeof(grid_)) == 0;
@@ -81,50 +157,53 @@ Status Kernel::AddVariant(const peng_native_kernel_def_t& def) {
     return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", name_, "': variant for target ",
                  def.target, " has a different signature from the first variant");
   }
-  for (const auto& v : variants_) {
-    if (v.target == def.target) {
-      return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", name_, "' has two variants for target ",
-                   def.target);
-    }
-  }
-  KernelVariant variant;
-  variant.target = def.target;
-  variant.fn = def.fn;
-  variants_.push_back(std::move(variant));
   return OkStatus();
 }
 
-Status Kernel::LoadOnDevices() {
-  uint32_t n = runtime_->device_count();
-  executables_.assign(n, nullptr);
-  for (uint32_t d = 0; d < n && d < 64; ++d) {
-    Device* device = runtime_->device(d);
-    for (const auto& v : variants_) {
-      peng_hal_kernel_spec_t spec{};
-      spec.name = name_.c_str();
-      spec.target = v.target.c_str();
-      spec.fn = v.fn;
-      spec.code = v.code.empty() ? nullptr : v.code.data();
-      spec.code_size = v.code.size();
-      spec.format = v.format.empty() ? nullptr : v.format.c_str();
-      spec.entry = v.entry.empty() ? nullptr : v.entry.c_str();
-      spec.arch = v.arch.empty() ? nullptr : v.arch.c_str();
-      spec.min_vlen = v.min_vlen;
-      spec.max_vlen = v.max_vlen;
-      auto supported = device->Supports(spec);
-      if (!supported.ok()) return supported.status();
-      if (!*supported) continue;
-      auto exe = device->LoadExecutable(spec);
-      if (!exe.ok()) {
-        // The device claimed the target but cannot load this code: it does
-        // not get the kernel; another variant or device may still run it.
-        Report(exe.status());
-        continue;
+Status Module::LoadOnDevices() {
+  // Most specific code first: a VLEN range, then more ISA features (x86-64-v4
+  // before v3); otherwise the file's order.
+  std::stable_sort(executables_.begin(), executables_.end(), [](const auto& a, const auto& b) {
+    bool av = a->min_vlen || a->max_vlen, bv = b->min_vlen || b->max_vlen;
+    if (av != bv) return av;
+    return a->feature_count > b->feature_count;
+  });
+  uint32_t n = std::min<uint32_t>(runtime_->device_count(), 64);
+  for (uint32_t k = 0; k < kernels_.size(); ++k) {
+    Kernel& kernel = *kernels_[k];
+    kernel.launches_.assign(runtime_->device_count(), KernelLaunch{});
+    std::string reasons;
+    for (uint32_t d = 0; d < n; ++d) {
+      std::string device_reasons;
+      for (const Ref<Executable>& x : executables_) {
+        int entry = x->FindEntry(k);
+        if (entry < 0) continue;
+        std::string why_not;
+        auto loaded = x->LoadOn(d, &why_not);
+        if (!loaded.ok()) return loaded.status();
+        if (!*loaded) {
+          device_reasons += (device_reasons.empty() ? "" : "; ") + why_not;
+          continue;
+        }
+        const Executable::Entry& e = x->entries[size_t(entry)];
+        KernelLaunch& l = kernel.launches_[d];
+        l.executable = *loaded;
+        l.entry = uint32_t(entry);
+        std::memcpy(l.grid, e.grid, sizeof(l.grid));
+        l.workspace = e.workspace;
+        kernel.supported_mask_ |= uint64_t(1) << d;
+        bool kept = false;
+        for (const auto& held : kernel.executables_) kept |= held.get() == x.get();
+        if (!kept) kernel.executables_.push_back(x);
+        device_reasons.clear();
+        break;
       }
-      executables_[d] = *exe;
-      supported_mask_ |= uint64_t(1) << d;
-      break;
+      if (!kernel.SupportedOn(d)) {
+        reasons += std::string(reasons.empty() ? "" : "; ") + runtime_->device(d)->name() + ": " +
+                   (device_reasons.empty() ? "no code for its targets" : device_reasons);
+      }
     }
+    kernel.unsupported_reason_ = std::move(reasons);
   }
   return OkStatus();
 }
@@ -136,60 +215,41 @@ Result<Ref<Module>> Module::CreateNative(Runtime* runtime, std::string name,
   module->runtime_ = Ref<Runtime>(runtime);
   module->name_ = std::move(name);
   for (uint32_t i = 0; i < count; ++i) {
-    const char* kname = defs[i].name ? defs[i].name : "";
-    if (Kernel* existing = module->Find(kname)) {
-      PENG_RETURN_IF_ERROR(existing->AddVariant(defs[i]));
-      continue;
+    const peng_native_kernel_def_t& def = defs[i];
+    const char* kname = def.name ? def.name : "";
+    uint32_t k = 0;
+    while (k < module->kernels_.size() && module->kernels_[k]->name() != kname) ++k;
+    if (k < module->kernels_.size()) {
+      PENG_RETURN_IF_ERROR(module->kernels_[k]->CheckSameSignature(def));
+    } else {
+      Ref<Kernel> kernel = MakeRef<Kernel>(runtime, kname);
+      PENG_RETURN_IF_ERROR(kernel->Init(def));
+      module->kernels_.push_back(std::move(kernel));
     }
-    Ref<Kernel> kernel = MakeRef<Kernel>(runtime, kname);
-    PENG_RETURN_IF_ERROR(kernel->Init(defs[i]));
-    module->kernels_.push_back(std::move(kernel));
+    // Native functions of one target form one executable.
+    Executable* x = nullptr;
+    for (auto& e : module->executables_) {
+      if (e->target == def.target) x = e.get();
+    }
+    if (!x) {
+      module->executables_.push_back(MakeRef<Executable>(runtime));
+      x = module->executables_.back().get();
+      x->target = def.target;
+      x->format = "native";
+    }
+    if (x->FindEntry(k) >= 0) {
+      return Error(PENG_ERROR_INVALID_ARGUMENT, "kernel '", kname, "' has two variants for target ",
+                   def.target);
+    }
+    Executable::Entry entry;
+    entry.kernel = k;
+    entry.fn = def.fn;
+    std::memcpy(entry.grid, def.grid, sizeof(entry.grid));
+    x->entries.push_back(std::move(entry));
+    x->names.push_back(kname);
   }
-  for (auto& k : module->kernels_) PENG_RETURN_IF_ERROR(k->LoadOnDevices());
+  PENG_RETURN_IF_ERROR(module->LoadOnDevices());
   return module;
-}
-
-Status Kernel::InitFromArtifact(artifact::KernelInfo&& info) {
-  // The parser has checked ranges and names; the native checks apply too.
-  args_.clear();
-  for (const auto& a : info.args) {
-    peng_arg_desc_t d{};
-    d.dtype = a.dtype;
-    d.access = a.access;
-    d.rank = uint32_t(a.shape.size());
-    for (size_t i = 0; i < a.shape.size(); ++i) d.shape[i] = a.shape[i];
-    args_.push_back(d);
-  }
-  constant_count_ = info.constant_count;
-  std::memcpy(grid_, info.grid, sizeof(grid_));
-  static_flops_ = info.flops;
-  static_bytes_ = info.bytes;
-  workspace_bytes_ = info.workspace;
-  in_place_ = std::move(info.in_place);
-  for (auto& v : info.variants) {
-    for (const auto& existing : variants_) {
-      if (existing.target == v.target && existing.min_vlen == v.min_vlen &&
-          existing.max_vlen == v.max_vlen) {
-        return Error(PENG_ERROR_CORRUPT_DATA, "kernel '", name_, "' has two variants for target ",
-                     v.target);
-      }
-    }
-    KernelVariant kv;
-    kv.target = std::move(v.target);
-    kv.code = std::move(v.code);
-    kv.format = std::move(v.format);
-    kv.entry = std::move(v.symbol);
-    kv.arch = std::move(v.arch);
-    kv.min_vlen = v.min_vlen;
-    kv.max_vlen = v.max_vlen;
-    variants_.push_back(std::move(kv));
-  }
-  // Specialised variants (a VLEN range) before generic ones: the first a
-  // device supports wins.
-  std::stable_sort(variants_.begin(), variants_.end(), [](const auto& a, const auto& b) {
-    return (a.min_vlen || a.max_vlen) > (b.min_vlen || b.max_vlen);
-  });
-  return OkStatus();
 }
 
 Result<Ref<Module>> Module::Load(Runtime* runtime, std::string name, const void* data,
@@ -201,12 +261,53 @@ Result<Ref<Module>> Module::Load(Runtime* runtime, std::string name, const void*
   Ref<Module> module = MakeRef<Module>();
   module->runtime_ = Ref<Runtime>(runtime);
   module->name_ = std::move(name);
+  // The parser has checked ranges, names and references.
   for (auto& info : file->kernels) {
     Ref<Kernel> kernel = MakeRef<Kernel>(runtime, info.name);
-    PENG_RETURN_IF_ERROR(kernel->InitFromArtifact(std::move(info)));
+    for (const auto& a : info.args) {
+      peng_arg_desc_t d{};
+      d.dtype = a.dtype;
+      d.access = a.access;
+      d.rank = uint32_t(a.shape.size());
+      for (size_t i = 0; i < a.shape.size(); ++i) d.shape[i] = a.shape[i];
+      kernel->args_.push_back(d);
+    }
+    kernel->constant_count_ = info.constant_count;
+    kernel->static_flops_ = info.flops;
+    kernel->static_bytes_ = info.bytes;
+    kernel->in_place_ = std::move(info.in_place);
     module->kernels_.push_back(std::move(kernel));
   }
-  for (auto& k : module->kernels_) PENG_RETURN_IF_ERROR(k->LoadOnDevices());
+  std::vector<bool> has_grid(module->kernels_.size());
+  for (auto& fx : file->executables) {
+    Ref<Executable> x = MakeRef<Executable>(runtime);
+    x->target = std::move(fx.target);
+    x->format = std::move(fx.format);
+    x->arch = std::move(fx.arch);
+    x->cpu = std::move(fx.cpu);
+    for (const auto& f : fx.features) x->features += (x->features.empty() ? "" : ",") + f;
+    x->feature_count = uint32_t(fx.features.size());
+    x->min_vlen = fx.min_vlen;
+    x->max_vlen = fx.max_vlen;
+    x->code = std::move(fx.code);
+    for (auto& fe : fx.entries) {
+      Executable::Entry e;
+      e.kernel = fe.kernel;
+      e.symbol = std::move(fe.symbol);
+      std::memcpy(e.grid, fe.launch.grid, sizeof(e.grid));
+      std::memcpy(e.workgroup_size, fe.launch.workgroup_size, sizeof(e.workgroup_size));
+      e.workspace = fe.launch.workspace;
+      Kernel& kernel = *module->kernels_[fe.kernel];
+      if (!has_grid[fe.kernel]) {
+        std::memcpy(kernel.grid_, e.grid, sizeof(kernel.grid_));
+        has_grid[fe.kernel] = true;
+      }
+      x->names.push_back(kernel.name());
+      x->entries.push_back(std::move(e));
+    }
+    module->executables_.push_back(std::move(x));
+  }
+  PENG_RETURN_IF_ERROR(module->LoadOnDevices());
   return module;
 }
 

@@ -2,8 +2,34 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace peng::rt {
+
+namespace {
+// The message a backend attached to the status it is about to return (or
+// pass to a completion) on this thread; see peng_hal_device_params_t.set_error.
+thread_local std::string t_hal_error;
+thread_local bool t_hal_error_set = false;
+
+// "what: backend's message" when the backend said something, else "what: STATUS".
+std::string Explain(const std::string& what, peng_status_t st) {
+  std::string message = TakeHalError();
+  return what + ": " + (message.empty() ? std::string(peng_status_string(st)) : message);
+}
+}  // namespace
+
+peng_status_t HalSetError(peng_status_t code, const char* message) {
+  t_hal_error = message ? message : "";
+  t_hal_error_set = true;
+  return code;
+}
+
+std::string TakeHalError() {
+  if (!t_hal_error_set) return {};
+  t_hal_error_set = false;
+  return std::move(t_hal_error);
+}
 
 Result<Ref<Device>> Device::Create(Runtime* runtime, uint32_t index, std::string backend,
                                    peng_hal_device_t* hal_device,
@@ -67,20 +93,27 @@ bool Device::MarkLost() {
   return lost_.compare_exchange_strong(expected, true);
 }
 
-Result<int> Device::Supports(const peng_hal_kernel_spec_t& spec) {
+Result<int> Device::Supports(const peng_hal_executable_spec_t& spec, std::string* why_not) {
   int supported = 0;
+  TakeHalError();
   peng_status_t st = vtable()->supports(hal_, &spec, &supported);
-  if (st != PENG_OK) return Error(st, "device '", name(), "': supports() failed");
+  std::string message = TakeHalError();
+  if (st != PENG_OK && !supported) {
+    return Error(st, "device '", name(), "': supports() failed",
+                 message.empty() ? "" : ": ", message);
+  }
+  if (!supported && why_not) *why_not = message;
   return supported != 0 ? 1 : 0;
 }
 
-Result<peng_hal_executable_t*> Device::LoadExecutable(const peng_hal_kernel_spec_t& spec) {
+Result<peng_hal_executable_t*> Device::LoadExecutable(const peng_hal_executable_spec_t& spec) {
   peng_hal_executable_t* exe = nullptr;
+  TakeHalError();
   peng_status_t st = vtable()->load_executable(hal_, &spec, &exe);
   if (st != PENG_OK || !exe) {
-    return Error(st == PENG_OK ? PENG_ERROR_INTERNAL : st, "device '", name(),
-                 "' could not load kernel '", spec.name, "' (target ", spec.target,
-                 "): ", peng_status_string(st));
+    std::string what = std::string("device '") + name() + "' could not load the " + spec.target +
+                       " code";
+    return Error(st == PENG_OK ? PENG_ERROR_INTERNAL : st, Explain(what, st));
   }
   return exe;
 }
@@ -93,28 +126,35 @@ void Device::DestroyExecutable(peng_hal_executable_t* executable) {
 Result<peng_hal_buffer_t*> Device::Allocate(uint64_t size) {
   if (lost()) return Error(PENG_ERROR_DEVICE_LOST, "device '", name(), "' is lost");
   peng_hal_buffer_t* buffer = nullptr;
+  TakeHalError();
   peng_status_t st = vtable()->allocate(hal_, size, &buffer);
   if (st != PENG_OK || !buffer) {
-    return Error(st == PENG_OK ? PENG_ERROR_OUT_OF_MEMORY : st, "device '", name(),
-                 "' could not allocate ", size, " bytes: ", peng_status_string(st));
+    return Error(st == PENG_OK ? PENG_ERROR_OUT_OF_MEMORY : st,
+                 Explain("device '" + std::string(name()) + "' could not allocate " +
+                             std::to_string(size) + " bytes",
+                         st));
   }
   return buffer;
 }
 
 Status Device::EnqueueCopy(const peng_hal_copy_t& copy, peng_hal_completion_t completion) {
   if (lost()) return Error(PENG_ERROR_DEVICE_LOST, "device '", name(), "' is lost");
+  TakeHalError();
   peng_status_t st =
       PENG_HAL_VTABLE(queue_, peng_hal_queue_vtable_t)->enqueue_copy(queue_, &copy, completion);
-  if (st != PENG_OK) return Error(st, "device '", name(), "': copy failed to enqueue");
+  if (st != PENG_OK) return Error(st, Explain("device '" + std::string(name()) + "': copy failed to enqueue", st));
   return OkStatus();
 }
 
 Status Device::EnqueueDispatch(const peng_hal_dispatch_t& dispatch,
                                peng_hal_completion_t completion) {
   if (lost()) return Error(PENG_ERROR_DEVICE_LOST, "device '", name(), "' is lost");
+  TakeHalError();
   peng_status_t st = PENG_HAL_VTABLE(queue_, peng_hal_queue_vtable_t)
                          ->enqueue_dispatch(queue_, &dispatch, completion);
-  if (st != PENG_OK) return Error(st, "device '", name(), "': dispatch failed to enqueue");
+  if (st != PENG_OK) {
+    return Error(st, Explain("device '" + std::string(name()) + "': dispatch failed to enqueue", st));
+  }
   return OkStatus();
 }
 

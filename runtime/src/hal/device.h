@@ -43,8 +43,10 @@ class Device : public RefCounted<Device> {
   // Marks the device lost for good; returns true the first time.
   bool MarkLost();
 
-  Result<int> Supports(const peng_hal_kernel_spec_t& spec);
-  Result<peng_hal_executable_t*> LoadExecutable(const peng_hal_kernel_spec_t& spec);
+  // Whether the device can run `spec`; when not, *why_not gets the backend's
+  // reason if it gave one.
+  Result<int> Supports(const peng_hal_executable_spec_t& spec, std::string* why_not = nullptr);
+  Result<peng_hal_executable_t*> LoadExecutable(const peng_hal_executable_spec_t& spec);
   void DestroyExecutable(peng_hal_executable_t* executable);
   Result<peng_hal_buffer_t*> Allocate(uint64_t size);
   Status EnqueueCopy(const peng_hal_copy_t& copy, peng_hal_completion_t completion);
@@ -75,6 +77,12 @@ template <>
 struct HandleTraits<Device> {
   static constexpr HandleType kType = HandleType::kDevice;
 };
+
+// peng_hal_device_params_t.set_error: keeps `message` for this thread's
+// next TakeHalError and returns `code`.
+peng_status_t HalSetError(peng_status_t code, const char* message);
+// The message a backend attached on this thread since the last call, or "".
+std::string TakeHalError();
 
 // Host memory as a HAL buffer: the runtime's own copies in memory space 0.
 Result<peng_hal_buffer_t*> AllocateHostBuffer(uint64_t size);

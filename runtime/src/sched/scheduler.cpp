@@ -432,9 +432,17 @@ void Scheduler::Dispatch(Launch* l) {
   }
   peng_hal_dispatch_t& d = l->dispatch;
   d = peng_hal_dispatch_t{};
-  d.executable = task.kernel->executable(l->device);
+  const KernelLaunch& launch = task.kernel->launch(l->device);
+  d.executable = launch.executable;
+  d.entry = launch.entry;
   d.state.abi_version = PENG_KERNEL_ABI_VERSION;
-  std::memcpy(d.state.workgroup_count, task.workgroups, sizeof(task.workgroups));
+  // This device's variant may split the work its own way.
+  for (int g = 0; g < 3; ++g) {
+    const peng_grid_dim_t& gd = launch.grid[g];
+    d.state.workgroup_count[g] =
+        gd.tile == 0 ? 1
+                     : uint32_t((uint64_t(args[gd.arg].shape[gd.dim]) + gd.tile - 1) / gd.tile);
+  }
   d.state.binding_count = n;
   d.state.bindings = l->slots.data();
   d.state.binding_sizes = l->sizes.data();
@@ -442,7 +450,7 @@ void Scheduler::Dispatch(Launch* l) {
   d.state.ranks = l->ranks.data();
   d.state.constant_count = task.const_count;
   d.state.constants = graph.constants(task);
-  d.state.workspace_size = task.kernel->workspace_bytes();
+  d.state.workspace_size = launch.workspace;
   d.buffers = l->buffers.data();
   d.binding_slots = l->slots.data();
   l->timestamps[0] = l->timestamps[1] = 0;
@@ -511,6 +519,12 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
   if (tracer && l->measure) {
     tracer->RecordTask(l->device, task.kernel->name(), l->run->id, l->index, start, end,
                        l->predicted_us, status);
+  }
+  if (status != PENG_OK) {
+    // The backend's own words, if it gave any (peng_hal_device_params_t.set_error).
+    std::string why = TakeHalError();
+    self->Complete(l, status, why.c_str());
+    return;
   }
   self->Complete(l, status);
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #include <string>
 
 #include "peng/hal.h"
@@ -25,7 +26,7 @@ struct Buffer {
 };
 struct Exe {
   peng_hal_executable_t base;
-  peng_kernel_fn_t fn;
+  std::vector<peng_kernel_fn_t> fns;
 };
 struct Queue {
   peng_hal_queue_t base;
@@ -68,7 +69,7 @@ peng_status_t QDispatch(peng_hal_queue_t* q, const peng_hal_dispatch_t* d,
     return PENG_OK;
   }
   for (uint32_t i = 0; i < d->state.binding_count; ++i) d->binding_slots[i] = Data(d->buffers[i]);
-  auto fn = reinterpret_cast<Exe*>(d->executable)->fn;
+  auto fn = reinterpret_cast<Exe*>(d->executable)->fns[d->entry];
   peng_workgroup_state_t wg{};
   int rc = 0;
   for (uint32_t z = 0; z < d->state.workgroup_count[2]; ++z)
@@ -94,8 +95,8 @@ peng_status_t DevInfo(peng_hal_device_t* d, peng_device_info_t* out) {
   out->compute_units = 1;
   return PENG_OK;
 }
-peng_status_t DevSupports(peng_hal_device_t*, const peng_hal_kernel_spec_t* k, int* out) {
-  *out = k->fn && std::strcmp(k->target, "host") == 0;
+peng_status_t DevSupports(peng_hal_device_t*, const peng_hal_executable_spec_t* x, int* out) {
+  *out = std::strcmp(x->format, "native") == 0 && std::strcmp(x->target, "host") == 0;
   return PENG_OK;
 }
 peng_status_t DevAlloc(peng_hal_device_t* d, uint64_t size, peng_hal_buffer_t** out) {
@@ -103,9 +104,14 @@ peng_status_t DevAlloc(peng_hal_device_t* d, uint64_t size, peng_hal_buffer_t** 
   *out = &(new Buffer{{&kBuf}, std::calloc(1, size ? size : 1)})->base;
   return PENG_OK;
 }
-peng_status_t DevLoad(peng_hal_device_t*, const peng_hal_kernel_spec_t* k,
+std::atomic<uint32_t> g_loads{0};
+
+peng_status_t DevLoad(peng_hal_device_t*, const peng_hal_executable_spec_t* x,
                       peng_hal_executable_t** out) {
-  *out = &(new Exe{{&kExe}, k->fn})->base;
+  g_loads.fetch_add(1);
+  auto* exe = new Exe{{&kExe}, {}};
+  for (uint32_t i = 0; i < x->entry_count; ++i) exe->fns.push_back(x->entries[i].fn);
+  *out = &exe->base;
   return PENG_OK;
 }
 peng_status_t DevQueue(peng_hal_device_t* d, peng_hal_queue_t** out) {
@@ -138,3 +144,7 @@ const peng_hal_factory_t kFactory = {PENG_HAL_ABI_VERSION, "flaky", Enumerate, C
 extern "C" PENG_HAL_EXPORT const peng_hal_factory_t* peng_hal_plugin_register(void) {
   return &kFactory;
 }
+
+// How many executables this plugin has loaded: tests check one load per
+// module and target, however many kernels it holds.
+extern "C" PENG_HAL_EXPORT uint32_t peng_test_flaky_loads(void) { return g_loads.load(); }

@@ -3,6 +3,8 @@
 
 #include "peng/Cpu/Passes.h"
 
+#include "isa_features.h"
+
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -22,6 +24,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -59,6 +62,103 @@ const char *mlir::peng::cpu::elfArchName(CpuArch arch) {
   return arch == CpuArch::Host ? "x86_64" : "riscv64";
 }
 
+namespace {
+struct Machine {
+  std::string triple, cpu, features, abi;
+};
+} // namespace
+
+static const llvm::Target *lookupTarget(const std::string &triple, std::string *error) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+    LLVMInitializeRISCVTargetInfo();
+    LLVMInitializeRISCVTarget();
+    LLVMInitializeRISCVTargetMC();
+    LLVMInitializeRISCVAsmPrinter();
+  });
+  return llvm::TargetRegistry::lookupTarget(triple, *error);
+}
+
+static Machine machineFor(const CpuTargetOptions &options) {
+  if (options.arch == CpuArch::Rvv) {
+    std::string features = "+m,+a,+f,+d,+c,+v";
+    if (options.rvvVlen)
+      features += ",+zvl" + std::to_string(options.rvvVlen) + "b";
+    return {"riscv64-unknown-linux-gnu", "generic-rv64", features, "lp64d"};
+  }
+  // The host target never assumes the machine pengc runs on: a named CPU
+  // (x86-64-v3 by default), or "native" on request.
+  std::string triple = "x86_64-unknown-linux-gnu";
+  if (options.hostCpu != "native")
+    return {triple, options.hostCpu, "", ""};
+  std::string features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures())
+    features += std::string(features.empty() ? "" : ",") + (f.second ? "+" : "-") + f.first().str();
+  return {triple, llvm::sys::getHostCPUName().str(), features, ""};
+}
+
+static std::unique_ptr<llvm::MCSubtargetInfo> subtargetFor(const Machine &m, std::string *error) {
+  const llvm::Target *target = lookupTarget(m.triple, error);
+  if (!target)
+    return nullptr;
+  return std::unique_ptr<llvm::MCSubtargetInfo>(
+      target->createMCSubtargetInfo(m.triple, m.cpu, m.features));
+}
+
+FailureOr<CpuIsa> mlir::peng::cpu::resolveIsa(const CpuTargetOptions &options,
+                                             std::string *error) {
+  Machine m = machineFor(options);
+  // Checked on a generic subtarget first: LLVM warns on stderr when asked
+  // for a subtarget of a CPU it does not know.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic = subtargetFor({m.triple, "", "", ""}, error);
+  if (!generic)
+    return failure();
+  if (!generic->isCPUStringValid(m.cpu)) {
+    *error = "'" + m.cpu + "' is not a CPU LLVM knows for " + m.triple;
+    return failure();
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> sti = subtargetFor(m, error);
+  if (!sti)
+    return failure();
+  CpuIsa isa;
+  isa.cpu = m.cpu;
+  auto record = [&](const char *feature) {
+    if (sti->checkFeatures(std::string("+") + feature))
+      isa.features.push_back(feature);
+  };
+  if (options.arch == CpuArch::Rvv) {
+    for (const char *f : ::peng::cpu_isa::kRiscvFeatures)
+      record(f);
+  } else {
+    for (const char *f : ::peng::cpu_isa::kX86Features)
+      record(f);
+  }
+  return isa;
+}
+
+/// Whether the target machine has `feature` (an LLVM feature name).
+static bool targetHas(const CpuTargetOptions &options, const char *feature) {
+  std::string error;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti = subtargetFor(machineFor(options), &error);
+  return sti && sti->checkFeatures(std::string("+") + feature);
+}
+
+static std::unique_ptr<llvm::TargetMachine> createTargetMachine(const Machine &m,
+                                                                std::string *error) {
+  const llvm::Target *target = lookupTarget(m.triple, error);
+  if (!target)
+    return nullptr;
+  llvm::TargetOptions options;
+  options.MCOptions.ABIName = m.abi;
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      m.triple, m.cpu, m.features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+}
+
 void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTargetOptions &options) {
   pm.addNestedPass<func::FuncOp>(createPengCpuLowerMath());
   // Matmuls get a register-blocked micro-kernel: scalable vectors with the
@@ -73,8 +173,7 @@ void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTarget
     matmul.scalable = true;
     matmul.autoWidth = true;
   } else {
-    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    matmul.vectorWidth = features.lookup("avx512f") ? 16 : 8;
+    matmul.vectorWidth = targetHas(options, "avx512f") ? 16 : 8;
     matmul.vectorsPerRow = 2;
     matmul.rows = kMatmulTileRows;
     // 256 x 16 f32 = 16 KiB of B per panel: it stays in L1 across the row tiles.
@@ -90,7 +189,7 @@ void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTarget
     elementwise.vectorWidth = 8;
     elementwise.scalable = true;
   } else {
-    elementwise.vectorWidth = llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 16 : 8;
+    elementwise.vectorWidth = targetHas(options, "avx512f") ? 16 : 8;
   }
   pm.addNestedPass<func::FuncOp>(createPengCpuVectorizeElementwise(elementwise));
   pm.addPass(createCanonicalizerPass());
@@ -121,48 +220,6 @@ void mlir::peng::cpu::buildCpuToLLVMPipeline(OpPassManager &pm, const CpuTargetO
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createPengCpuEntryPoints());
-}
-
-namespace {
-struct Machine {
-  std::string triple, cpu, features, abi;
-};
-} // namespace
-
-static Machine machineFor(const CpuTargetOptions &options) {
-  if (options.arch == CpuArch::Rvv) {
-    std::string features = "+m,+a,+f,+d,+c,+v";
-    if (options.rvvVlen)
-      features += ",+zvl" + std::to_string(options.rvvVlen) + "b";
-    return {"riscv64-unknown-linux-gnu", "generic-rv64", features, "lp64d"};
-  }
-  std::string features;
-  for (const auto &f : llvm::sys::getHostCPUFeatures())
-    features += std::string(features.empty() ? "" : ",") + (f.second ? "+" : "-") + f.first().str();
-  return {llvm::sys::getDefaultTargetTriple(), llvm::sys::getHostCPUName().str(), features, ""};
-}
-
-static std::unique_ptr<llvm::TargetMachine> createTargetMachine(const Machine &m,
-                                                                std::string *error) {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    LLVMInitializeX86TargetInfo();
-    LLVMInitializeX86Target();
-    LLVMInitializeX86TargetMC();
-    LLVMInitializeX86AsmPrinter();
-    LLVMInitializeRISCVTargetInfo();
-    LLVMInitializeRISCVTarget();
-    LLVMInitializeRISCVTargetMC();
-    LLVMInitializeRISCVAsmPrinter();
-  });
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(m.triple, *error);
-  if (!target)
-    return nullptr;
-  llvm::TargetOptions options;
-  options.MCOptions.ABIName = m.abi;
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      m.triple, m.cpu, m.features, options, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
 }
 
 /// Kernels import nothing, but LLVM may still call memcpy/memmove/memset (for

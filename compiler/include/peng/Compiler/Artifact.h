@@ -2,8 +2,9 @@
 //
 // Reads what module.peng records about each kernel from the IR: its
 // signature (before the kernel ABI rewrite), FLOP and byte counts
-// (peng-annotate-cost) and grid rule (peng-distribute-workgroups). Targets
-// then add their code as variants, and artifact::Serialize writes the file.
+// (peng-annotate-cost) and launch metadata (peng-distribute-workgroups,
+// peng-allocate-workspace). Each target then adds an executable whose entries
+// are the kernels, and artifact::Serialize writes the file.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PENG_COMPILER_ARTIFACT_H
@@ -22,9 +23,10 @@ namespace mlir::peng {
 /// frontend pipeline.
 FailureOr<std::vector<::peng::artifact::KernelInfo>> collectKernels(ModuleOp module);
 
-/// Copies each kernel's `peng.grid` and `peng.workspace` into its entry. Call after the kernel
-/// pipeline.
-LogicalResult collectGrids(ModuleOp module, std::vector<::peng::artifact::KernelInfo> &kernels);
+/// Each kernel's launch metadata from its `peng.grid` and `peng.workspace`, in
+/// the order of `kernels`. Call after the kernel pipeline.
+FailureOr<std::vector<::peng::artifact::LaunchInfo>>
+collectLaunches(ModuleOp module, const std::vector<::peng::artifact::KernelInfo> &kernels);
 
 } // namespace mlir::peng
 

@@ -8,8 +8,9 @@
 //   CpuTargetOptions options{CpuArch::Rvv};
 //   FailureOr<std::vector<uint8_t>> elf = compileCpuModule(module, options);
 //
-// `host` is x86-64 with the build machine's vector extensions (AVX2,
-// AVX-512); `rvv` is riscv64 + V, VLEN-agnostic unless rvvVlen is set.
+// `host` is x86-64 for a named CPU (x86-64-v3 unless told otherwise, never
+// silently the build machine); `rvv` is riscv64 + V, VLEN-agnostic unless
+// rvvVlen is set.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PENG_CPU_CPUTARGET_H
@@ -32,7 +33,21 @@ struct CpuTargetOptions {
   /// 0: code for any VLEN (scalable vectors). Otherwise code valid only at
   /// this VLEN, which the runtime selects from vlenb at load time.
   unsigned rvvVlen = 0;
+  /// Host: the CPU the code is for, an LLVM CPU name ("x86-64-v3",
+  /// "x86-64-v4", "znver3") or "native" (the machine pengc runs on). The code
+  /// needs that CPU's ISA features, and module.peng records them.
+  std::string hostCpu = "x86-64-v3";
 };
+
+/// What a target's code needs from the CPU that runs it.
+struct CpuIsa {
+  std::string cpu;                   ///< resolved CPU name ("native" becomes the host's)
+  std::vector<std::string> features; ///< of backends/cpu/common/isa_features.h
+};
+
+/// The CPU and ISA features code for `options` needs; fails with *error for a
+/// CPU name LLVM does not know.
+FailureOr<CpuIsa> resolveIsa(const CpuTargetOptions &options, std::string *error);
 
 /// Which stage compileCpuModule prints instead of producing code.
 enum class EmitStage { Code, Mlir, Llvm, Asm };

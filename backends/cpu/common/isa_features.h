@@ -1,0 +1,21 @@
+// The ISA features module.peng may name for CPU code, spelled as LLVM and
+// GCC's __builtin_cpu_supports spell them. pengc records the ones its target
+// machine enables; the CPU device refuses code that needs one the CPU lacks,
+// or one it does not know. Shared by both halves of backends/cpu.
+#pragma once
+
+namespace peng::cpu_isa {
+
+// x86-64-v2 adds sse4.2 and popcnt; v3 adds avx, avx2, fma, bmi and bmi2
+// (and f16c, lzcnt, movbe, which every CPU with avx2 has); v4 adds the five
+// AVX-512 subsets.
+inline constexpr const char* kX86Features[] = {
+    "sse4.2", "popcnt", "avx", "avx2", "fma", "bmi", "bmi2",
+    "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+};
+
+// RISC-V: the vector extension (every rvv variant needs it) and half-precision
+// vector arithmetic.
+inline constexpr const char* kRiscvFeatures[] = {"v", "zvfh"};
+
+}  // namespace peng::cpu_isa
