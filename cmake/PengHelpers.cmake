@@ -75,3 +75,29 @@ function(peng_add_checked_test name)
   add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DCHECK_FILE=${check_file}
                                 -P ${PROJECT_SOURCE_DIR}/cmake/check_test_output.cmake)
 endfunction()
+
+# peng_add_compiler_target(NAME DIR dir LIBRARY lib REGISTER fn [PASSES fn] [TEST]):
+# a backend's compiler half, the one line that adds a target to pengc. DIR
+# (relative to the calling folder; omit it when the caller already builds
+# LIBRARY in the compiler's scope) is added by compiler/CMakeLists.txt after
+# the MLIR set-up; LIBRARY is linked into pengc and peng-opt; REGISTER is the
+# C++ function (fully qualified) that adds the target(s) to TargetRegistry;
+# PASSES (optional) registers the backend's passes with peng-opt. TEST targets
+# go only into pengc-test, the pengc that the lit tests of targets use.
+function(peng_add_compiler_target name)
+  cmake_parse_arguments(ARG "TEST" "DIR;LIBRARY;REGISTER;PASSES" "" ${ARGN})
+  if(NOT ARG_LIBRARY OR NOT ARG_REGISTER)
+    message(FATAL_ERROR "peng_add_compiler_target(${name}): LIBRARY and REGISTER are required")
+  endif()
+  if(ARG_DIR)
+    get_filename_component(dir ${ARG_DIR} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${dir})
+    set_property(GLOBAL APPEND PROPERTY PENG_COMPILER_TARGET_DIRS "${dir}|${PROJECT_BINARY_DIR}/${rel}")
+  endif()
+  set(kind PRODUCTION)
+  if(ARG_TEST)
+    set(kind TEST)
+  endif()
+  set_property(GLOBAL APPEND PROPERTY PENG_COMPILER_TARGETS_${kind}
+    "${name}|${ARG_LIBRARY}|${ARG_REGISTER}|${ARG_PASSES}")
+endfunction()

@@ -17,5 +17,6 @@ config.test_exec_root = config.peng_test_exec_root
 llvm_config.use_default_substitutions()  # FileCheck, not, count
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    [ToolSubst("peng-opt", unresolved="fatal"), ToolSubst("pengc", unresolved="fatal")],
+    [ToolSubst("peng-opt", unresolved="fatal"), ToolSubst("pengc-test", unresolved="fatal"),
+     ToolSubst("pengc", unresolved="fatal"), ToolSubst("peng-info", unresolved="fatal")],
     config.peng_tools_dir + [config.llvm_tools_dir])

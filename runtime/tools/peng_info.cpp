@@ -1,15 +1,82 @@
 // peng-info: lists the devices a runtime finds, with their kind, caps and
 // memory, like clinfo. Honours the same options as any program: PENG_PLATFORM,
-// PENG_PLUGIN_PATH, or the flags below.
+// PENG_PLUGIN_PATH, or the flags below. With --module, prints what a
+// module.peng holds instead: its kernels and its executables (target, CPU,
+// ISA features, VLEN range, and each entry's launch metadata).
 //
 //   peng-info [--platform FILE.toml] [--plugins PATH] [--null] [--json]
+//   peng-info --module kernels.peng
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "artifact/module_file.h"
 #include "peng/peng.h"
+
+namespace {
+
+int PrintModule(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "peng-info: cannot open '%s'\n", path.c_str());
+    return 1;
+  }
+  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string error;
+  auto m = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
+  if (!m) {
+    std::fprintf(stderr, "peng-info: %s: %s\n", path.c_str(), error.c_str());
+    return 1;
+  }
+  std::printf("module %s: format %u, from %s\n", path.c_str(), peng::artifact::kFormatVersion,
+              m->producer.c_str());
+  for (const auto& k : m->kernels) {
+    std::printf("kernel %s (", k.name.c_str());
+    for (size_t i = 0; i < k.args.size(); ++i) {
+      const auto& a = k.args[i];
+      std::printf("%s%s %s[", i ? ", " : "",
+                  a.access == PENG_ACCESS_READ ? "in" : a.access == PENG_ACCESS_WRITE ? "out" : "inout",
+                  peng::artifact::DtypeName(a.dtype));
+      for (size_t d = 0; d < a.shape.size(); ++d) {
+        std::printf("%s%lld", d ? "x" : "", static_cast<long long>(a.shape[d]));
+      }
+      std::printf("]");
+    }
+    std::printf("): %.0f flops, %.0f bytes\n", k.flops, k.bytes);
+  }
+  for (const auto& x : m->executables) {
+    std::printf("executable %s %s %s", x.target.c_str(), x.format.c_str(),
+                x.cpu.empty() ? "-" : x.cpu.c_str());
+    if (!x.arch.empty()) std::printf(" arch=%s", x.arch.c_str());
+    if (x.min_vlen || x.max_vlen) std::printf(" vlen=%u-%u", x.min_vlen, x.max_vlen);
+    std::string features;
+    for (const auto& f : x.features) features += (features.empty() ? "" : ",") + f;
+    if (!features.empty()) std::printf(" features=%s", features.c_str());
+    std::printf(" (%zu bytes)\n", x.code.size());
+    for (const auto& e : x.entries) {
+      std::printf("  entry %s: symbol %s, grid", m->kernels[e.kernel].name.c_str(),
+                  e.symbol.c_str());
+      bool any = false;
+      for (const auto& g : e.launch.grid) {
+        if (g.tile == 0) continue;
+        std::printf(" %u:%u/%u", g.arg, g.dim, g.tile);
+        any = true;
+      }
+      if (!any) std::printf(" 1");
+      std::printf(", workgroup %ux%ux%u, workspace %llu\n", e.launch.workgroup_size[0],
+                  e.launch.workgroup_size[1], e.launch.workgroup_size[2],
+                  static_cast<unsigned long long>(e.launch.workspace));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"List the devices of the Peng runtime"};
@@ -19,7 +86,10 @@ int main(int argc, char** argv) {
   app.add_option("--plugins", plugins, "plugin path; default: env PENG_PLUGIN_PATH");
   app.add_flag("--null", with_null, "also create the null skeleton device");
   app.add_flag("--json", json, "print JSON");
+  std::string module;
+  app.add_option("--module", module, "print what a module.peng holds instead of the devices");
   CLI11_PARSE(app, argc, argv);
+  if (!module.empty()) return PrintModule(module);
 
   peng_runtime_options_t options;
   peng_runtime_options_init(&options);

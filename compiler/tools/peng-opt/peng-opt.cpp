@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "peng/Compiler/Passes.h"
-#include "peng/Cpu/Passes.h"
+#include "peng/Compiler/Target.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -15,7 +15,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::peng::registerPengPasses();
-  mlir::peng::cpu::registerPengCpuPasses();
+  mlir::peng::registerAllTargetPasses();  // the backends' own passes
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

@@ -73,6 +73,12 @@ FailureOr<std::vector<uint8_t>> compileCpuModule(ModuleOp module, const CpuTarge
                                                  EmitStage emit = EmitStage::Code,
                                                  llvm::raw_ostream *out = nullptr);
 
+/// Adds `host` and `rvv` to pengc's TargetRegistry (peng/Compiler/Target.h).
+void registerCpuTargets();
+/// Registers the CPU passes (for peng-opt); not inline, unlike the generated
+/// registerPengCpuPasses, so that a generated list can call it.
+void registerCpuPasses();
+
 } // namespace mlir::peng::cpu
 
 #endif // PENG_CPU_CPUTARGET_H
