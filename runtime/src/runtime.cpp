@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <toml++/toml.h>
@@ -57,6 +59,22 @@ Status ReadPlatformFile(const std::string& path, std::string* text) {
   return OkStatus();
 }
 
+// Levenshtein distance, for "did you mean" on short keys.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 }  // namespace
 
 RuntimeOptions RuntimeOptions::FromC(const peng_runtime_options_t* c) {
@@ -81,7 +99,7 @@ Result<Ref<Runtime>> Runtime::Create(const RuntimeOptions& options) {
   }
   Ref<Runtime> rt = Ref<Runtime>::Adopt(new Runtime());
   rt->options_ = options;
-  rt->factories_ = {peng_backend_cpu_factory(), peng_backend_null_factory()};
+  for (const BuiltinBackend& b : BuiltinBackends()) rt->factories_.push_back(b.factory());
   PENG_RETURN_IF_ERROR(rt->LoadPlugins(options.plugin_path));
   PENG_RETURN_IF_ERROR(rt->CreateDevices());
   if (rt->devices_.empty()) return Error(PENG_ERROR_NOT_FOUND, "no devices were created");
@@ -238,20 +256,28 @@ static Result<peng_device_kind_t> ParseKind(const std::string& kind) {
 
 Status Runtime::CreateDevices() {
   if (options_.platform_path.empty()) {
-    peng_hal_device_params_t cpu{};
-    cpu.name = "cpu0";
-    cpu.kind = PENG_DEVICE_CPU;
-    cpu.threads = options_.cpu_threads;
-    PENG_RETURN_IF_ERROR(AddDevice(peng_backend_cpu_factory(), 0, cpu, 0));
-    if (options_.enable_null_device) {
-      peng_hal_device_params_t null{};
-      null.name = "null0";
-      null.kind = PENG_DEVICE_NPU;
-      null.memory_space = UINT32_MAX;
-      PENG_RETURN_IF_ERROR(AddDevice(peng_backend_null_factory(), 0, null, 0));
+    for (const BuiltinBackend& b : BuiltinBackends()) {
+      const peng_hal_factory_t* factory = b.factory();
+      uint32_t count = 0;
+      switch (b.defaults) {
+        case DefaultDevices::kFirst: count = 1; break;
+        case DefaultDevices::kOnRequest: count = options_.enable_null_device ? 1 : 0; break;
+        case DefaultDevices::kEvery:
+          if (factory->enumerate(&count) != PENG_OK) count = 0;  // none on this machine
+          break;
+      }
+      for (uint32_t i = 0; i < count; ++i) {
+        std::string name = std::string(factory->name) + std::to_string(i);
+        peng_hal_device_params_t p{};
+        p.name = name.c_str();
+        p.kind = b.kind;
+        p.memory_space = b.own_memory ? UINT32_MAX : 0;
+        if (b.kind == PENG_DEVICE_CPU) p.threads = options_.cpu_threads;
+        PENG_RETURN_IF_ERROR(AddDevice(factory, i, p, 0));
+      }
     }
     // Every device each plugin reports.
-    for (size_t f = 2; f < factories_.size(); ++f) {
+    for (size_t f = BuiltinBackends().size(); f < factories_.size(); ++f) {
       uint32_t count = 0;
       peng_status_t st = factories_[f]->enumerate(&count);
       if (st != PENG_OK) {
@@ -289,6 +315,33 @@ Status Runtime::CreateDevices() {
   static const std::set<std::string> kKeys = {"name",    "backend",     "kind",  "threads",
                                               "memory",  "memory_mb",   "targets", "timing",
                                               "link",    "queue_depth", "index"};
+  // Every other key is the backend's: passed on as text (hal.h).
+  std::function<void(const std::string&, const toml::node&, std::vector<std::string>*)> flatten =
+      [&](const std::string& key, const toml::node& value, std::vector<std::string>* out) {
+        if (const toml::table* sub = value.as_table()) {
+          for (const auto& [k, v] : *sub) flatten(key + "." + std::string(k.str()), v, out);
+          return;
+        }
+        std::string text;
+        auto scalar = [](const toml::node& n) {
+          if (auto s = n.value<std::string>()) return *s;
+          if (n.is_boolean()) return std::string(*n.value<bool>() ? "true" : "false");
+          if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+          if (n.is_floating_point()) {
+            std::ostringstream os;
+            os << *n.value<double>();
+            return os.str();
+          }
+          return std::string();
+        };
+        if (const toml::array* list = value.as_array()) {
+          for (const toml::node& item : *list) text += (text.empty() ? "" : ",") + scalar(item);
+        } else {
+          text = scalar(value);
+        }
+        out->push_back(key);
+        out->push_back(text);
+      };
   for (const toml::node& node : *list) {
     const toml::table* t = node.as_table();
     if (!t) return Error(PENG_ERROR_CORRUPT_DATA, path, ": [[device]] must be a table");
@@ -296,10 +349,22 @@ Status Runtime::CreateDevices() {
       auto line = t->source().begin.line;
       return Error(PENG_ERROR_CORRUPT_DATA, path, ":", line, ": ", what);
     };
+    std::vector<std::string> setting_text;  // key, value, key, value, ...
     for (const auto& [key, value] : *t) {
-      if (!kKeys.count(std::string(key.str()))) {
-        return where("unknown device key '" + std::string(key.str()) + "'");
+      std::string k(key.str());
+      if (kKeys.count(k)) continue;
+      // A near miss of the runtime's own keys is a typo, not a setting.
+      for (const std::string& known : kKeys) {
+        if (EditDistance(k, known) <= 1 && k.size() > 3) {
+          return where("unknown device key '" + k + "' (did you mean '" + known +
+                       "'? keys the runtime does not know go to the backend)");
+        }
       }
+      flatten(k, value, &setting_text);
+    }
+    std::vector<peng_hal_setting_t> settings;
+    for (size_t i = 0; i + 1 < setting_text.size(); i += 2) {
+      settings.push_back({setting_text[i].c_str(), setting_text[i + 1].c_str()});
     }
     auto name = (*t)["name"].value<std::string>();
     auto backend = (*t)["backend"].value<std::string>();
@@ -328,6 +393,8 @@ Status Runtime::CreateDevices() {
     p.threads = uint32_t(threads);
     p.memory_bytes = uint64_t(memory_mb) << 20;
     p.targets = targets.empty() ? nullptr : targets.c_str();
+    p.settings = settings.empty() ? nullptr : settings.data();
+    p.setting_count = uint32_t(settings.size());
     p.model_gflops = (*t)["timing"]["gflops"].value_or(0.0);
     p.model_mem_gbps = (*t)["timing"]["mem_gbps"].value_or(0.0);
     p.model_launch_us = (*t)["timing"]["launch_us"].value_or(0.0);

@@ -287,11 +287,16 @@ TEST(PlatformProfile, SyntaxErrorNamesTheLine) {
       << peng_last_error_message();
 }
 
-TEST(PlatformProfile, UnknownKeysAndBackendsAreErrors) {
+TEST(PlatformProfile, TyposAndUnknownBackendsAreErrors) {
   EXPECT_STATUS(PENG_ERROR_CORRUPT_DATA,
                 CreateWithProfile("[[device]]\nname=\"a\"\nbackend=\"cpu\"\nthreds=2\n"));
-  EXPECT_NE(std::string(peng_last_error_message()).find("unknown device key 'threds'"),
-            std::string::npos);
+  EXPECT_NE(std::string(peng_last_error_message())
+                .find("unknown device key 'threds' (did you mean 'threads'?"),
+            std::string::npos)
+      << peng_last_error_message();
+  // Keys the runtime does not know are the backend's, which ignores them.
+  EXPECT_STATUS(PENG_OK, CreateWithProfile("[[device]]\nname=\"a\"\nbackend=\"cpu\"\n"
+                                           "vendor_flag=\"x\"\n[device.opencl]\nbuild=[1,2]\n"));
   EXPECT_STATUS(PENG_ERROR_CORRUPT_DATA,
                 CreateWithProfile("[[device]]\nname=\"a\"\nbackend=\"tpu\"\n"));
   EXPECT_STATUS(PENG_ERROR_CORRUPT_DATA, CreateWithProfile("name = \"empty\"\n"));

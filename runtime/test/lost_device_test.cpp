@@ -13,7 +13,8 @@ int Tag(const peng_dispatch_state_t* d, const peng_workgroup_state_t*) {
 
 std::string Profile(int budget) {
   return "[[device]]\nname=\"cpu0\"\nbackend=\"cpu\"\nthreads=1\n"
-         "[[device]]\nname=\"flaky0\"\nbackend=\"flaky\"\nmemory=\"discrete\"\nthreads=" +
+         "[[device]]\nname=\"flaky0\"\nbackend=\"flaky\"\nmemory=\"discrete\"\n"
+         "vendor.quirk=true\nfail_after=" +
          std::to_string(budget) + "\n";
 }
 

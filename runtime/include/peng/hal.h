@@ -44,8 +44,8 @@ extern "C" {
 
 /* 3: executables with entry points (one load per module and target, not per
  * kernel), launch metadata per entry, ISA features, error messages through
- * peng_hal_device_params_t.set_error, and the embedded peng_dispatch_state_t
- * gained workspace_size (kernel ABI 2). */
+ * peng_hal_device_params_t.set_error, backend settings as key/value text,
+ * and the embedded peng_dispatch_state_t gained workspace_size (kernel ABI 2). */
 #define PENG_HAL_ABI_VERSION 3
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
@@ -175,8 +175,17 @@ struct peng_hal_queue {
   peng_hal_resource_t resource;
 };
 
+/* One backend setting: a [[device]] key of the platform profile that is not
+ * the runtime's own, its value as text (numbers and booleans printed, arrays
+ * joined with ',', sub-tables flattened to "table.key"). */
+typedef struct peng_hal_setting {
+  const char* key;
+  const char* value;
+} peng_hal_setting_t;
+
 /* Settings for one device instance, from a platform profile or defaults.
- * Keys are the profile's; backends ignore what they do not know. */
+ * The runtime's keys arrive as fields, the rest as `settings`; backends
+ * ignore settings they do not know. */
 typedef struct peng_hal_device_params {
   const char* name;          /* "cpu0", "npu0": unique device name to report */
   peng_device_kind_t kind;
@@ -198,7 +207,23 @@ typedef struct peng_hal_device_params {
    * and returns what it returns: `return params->set_error(code, "...")`.
    * The text reaches the user's peng_status message. Never NULL. */
   peng_status_t (*set_error)(peng_status_t code, const char* message);
+  /* The profile's other keys for this device, valid during create_device only. */
+  const peng_hal_setting_t* settings;
+  uint32_t setting_count;
 } peng_hal_device_params_t;
+
+/* The value of setting `key`, or NULL. */
+static inline const char* peng_hal_setting(const peng_hal_device_params_t* params,
+                                           const char* key) {
+  uint32_t i;
+  for (i = 0; params && i < params->setting_count; ++i) {
+    const char* a = params->settings[i].key;
+    const char* b = key;
+    while (*a && *a == *b) ++a, ++b;
+    if (*a == *b) return params->settings[i].value;
+  }
+  return NULL;
+}
 
 typedef struct peng_hal_factory {
   uint32_t abi_version;      /* PENG_HAL_ABI_VERSION */

@@ -1,6 +1,6 @@
 // A test backend that dies: it runs dispatches and copies inline, in its own
-// memory space, until a set number of dispatches (params.threads, reused as
-// the budget; 0 = never), then reports every later operation and its health
+// memory space, until a set number of dispatches (the profile's `fail_after`
+// setting; none: never), then reports every later operation and its health
 // as PENG_ERROR_DEVICE_LOST, like an accelerator that fell off the bus.
 #include <atomic>
 #include <cstdlib>
@@ -133,7 +133,9 @@ peng_status_t Create(uint32_t, const peng_hal_device_params_t* p, peng_hal_devic
   dev->base.resource.vtable = &kDevice;
   dev->name = p->name;
   dev->space = p->memory_space;
-  dev->budget = p->threads;
+  // A backend setting from the platform profile (hal.h: peng_hal_setting).
+  const char* fail_after = peng_hal_setting(p, "fail_after");
+  dev->budget = fail_after ? uint32_t(std::strtoul(fail_after, nullptr, 10)) : 0;
   *out = &dev->base;
   return PENG_OK;
 }
