@@ -14,7 +14,8 @@
 //   - wait_idle returns once everything enqueued has completed;
 //   - a backend without a capability refuses with UNIMPLEMENTED/UNSUPPORTED.
 // Tests marked [tag] need that capability; on a backend without it they check
-// the clean refusal instead (HalConformanceTest::Capable).
+// the clean refusal instead (HalConformanceTest::Capable). Code compiled by
+// pengc goes through the same vtables in compiled_kernels_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
