@@ -11,6 +11,8 @@
 
 #include "peng/peng.h"
 
+extern "C" uint64_t peng_cpu_images_loaded(void);  // backends/cpu/runtime
+
 namespace {
 
 using peng::artifact::ModuleFile;
@@ -450,6 +452,48 @@ TEST_F(ModuleLoad, CodeNeedingAMissingFeatureIsRefusedWithItsName) {
             nullptr)
       << peng_last_error_message();
   peng_module_release(module);
+}
+
+// Two kernels, one image: each CPU device maps it once.
+TEST(ModuleImages, OneLoadPerExecutableAndDevice) {
+  ModuleFile m = ScaleModule(10, KernelImage());
+  peng::artifact::KernelInfo second = m.kernels[0];
+  second.name = "fails";
+  m.kernels.push_back(second);
+  for (auto& x : m.executables) {
+    peng::artifact::Entry e = x.entries[0];
+    e.kernel = 1;
+    e.symbol = "always_fails";
+    x.entries.push_back(e);
+  }
+  std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+  std::string profile_path = testing::TempDir() + "two_cpus.toml";
+  {
+    std::ofstream out(profile_path);
+    out << "[[device]]\nname=\"cpu0\"\nbackend=\"cpu\"\nthreads=1\n"
+           "[[device]]\nname=\"cpu1\"\nbackend=\"cpu\"\nthreads=1\n";
+  }
+  for (int devices : {1, 2}) {
+    peng_runtime_options_t o;
+    peng_runtime_options_init(&o);
+    if (devices == 2) o.platform_path = profile_path.c_str();
+    peng_runtime_t rt;
+    ASSERT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
+    uint64_t before = peng_cpu_images_loaded();
+    peng_module_t module;
+    ASSERT_EQ(peng_module_load(rt, "two", bytes.data(), bytes.size(), &module), PENG_OK)
+        << peng_last_error_message();
+    EXPECT_EQ(peng_cpu_images_loaded() - before, uint64_t(devices))
+        << "two kernels in one image, " << devices << " CPU device(s)";
+    float x[10];
+    peng_kernel_t kernel;
+    ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
+    EXPECT_EQ(RunScale(rt, kernel, x), PENG_OK) << peng_last_error_message();
+    ASSERT_EQ(peng_module_find_kernel(module, "fails", &kernel), PENG_OK);
+    EXPECT_EQ(RunScale(rt, kernel, x), PENG_ERROR_KERNEL_FAILED);
+    peng_module_release(module);
+    peng_runtime_release(rt);
+  }
 }
 
 }  // namespace

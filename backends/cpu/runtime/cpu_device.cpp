@@ -69,6 +69,10 @@ struct CpuExecutable {
   peng_elf_image_t* image = nullptr;  // compiled code from module.peng, else null
 };
 
+// ELF images mapped so far, by every CPU device: tests check one load per
+// executable and device (peng_cpu_images_loaded).
+std::atomic<uint64_t> g_images_loaded{0};
+
 struct CpuQueue {
   peng_hal_queue_t base;
   CpuDevice* device;
@@ -649,6 +653,7 @@ peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_executab
   if (peng_elf_load(x->code, size_t(x->code_size), &exe->image, error, sizeof error) != 0) {
     return dev->set_error(PENG_ERROR_CORRUPT_DATA, error);
   }
+  g_images_loaded.fetch_add(1, std::memory_order_relaxed);
   for (uint32_t i = 0; i < x->entry_count; ++i) {
     const char* symbol = x->entries[i].symbol;
     void* fn = symbol ? peng_elf_symbol(exe->image, symbol) : nullptr;
@@ -724,3 +729,6 @@ const peng_hal_factory_t kFactory = {
 }  // namespace
 
 extern "C" const peng_hal_factory_t* peng_backend_cpu_factory(void) { return &kFactory; }
+
+// For tests that link the runtime statically; not part of any public API.
+extern "C" uint64_t peng_cpu_images_loaded(void) { return g_images_loaded.load(); }
