@@ -1,11 +1,15 @@
-// RUN: pengc %s --targets=host --emit=asm | FileCheck %s --check-prefix=V3
+// RUN: pengc %s --targets=host --emit=mlir | FileCheck %s --check-prefix=DEFAULT
+// RUN: pengc %s --targets=host --host-cpu=x86-64-v3 --emit=asm | FileCheck %s --check-prefix=V3
 // RUN: pengc %s --targets=host --host-cpu=x86-64-v4 --emit=asm | FileCheck %s --check-prefix=V4
 // RUN: pengc %s --targets=host --host-cpu=x86-64-v4,x86-64-v3 --emit=mlir | FileCheck %s --check-prefix=BOTH
 // RUN: not pengc %s --host-cpu=no-such-cpu -o %t.peng 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not pengc %s --host-cpu=x86-64-v3,x86-64-v3 -o %t.peng 2>&1 | FileCheck %s --check-prefix=TWICE
-// Host code is for a named CPU, x86-64-v3 (AVX2) unless told otherwise, never
-// silently the machine pengc runs on; a list makes one variant per CPU.
+// Host code is for named CPUs, x86-64-v4 (AVX-512) and x86-64-v3 (AVX2) unless
+// told otherwise, never silently the machine pengc runs on; a list makes one
+// variant per CPU.
 
+// DEFAULT: pengc target host (x86-64-v4)
+// DEFAULT: pengc target host (x86-64-v3)
 // V3: pengc target host (x86-64-v3)
 // V3-NOT: zmm
 // V3: ymm

@@ -86,7 +86,7 @@ public:
              "CPU(s) host code is for: an LLVM CPU name (x86-64-v3, x86-64-v4, znver3), native "
              "(this machine), or a list such as x86-64-v4,x86-64-v3 for one variant each; the "
              "runtime runs the best one the machine has",
-             "x86-64-v3"}};
+             "x86-64-v4,x86-64-v3"}};
   }
   FailureOr<std::vector<std::unique_ptr<TargetVariant>>>
   variants(const llvm::StringMap<std::string> &values, std::string *error) const override {
