@@ -80,8 +80,10 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
     graph->running().fetch_add(1, std::memory_order_acq_rel);
   }
   uint32_t n = graph->task_count();
+  run->scheduler = this;
   run->graph = Ref<Graph>(graph);
   run->done = MakeRef<Event>(runtime_);
+  run->done->set_helper(run.get());
   run->id = next_run_id_.fetch_add(1);
   run->pending.reset(new std::atomic<uint32_t>[n]);
   run->cancelled.reset(new std::atomic<uint8_t>[n]);
@@ -140,8 +142,8 @@ void Scheduler::FinishRun(Run* run) {
   Ref<Event> done = std::move(run->done);
   peng_status_t status = peng_status_t(run->first_error.load());
   std::string message = std::move(run->error_message);
-  delete run;
-  done->Complete(status, std::move(message));
+  done->Complete(status, std::move(message));  // no waiter pins the run after this
+  run->Unpin();
   // Notify under the lock: once the count is zero a waiter may destroy the
   // scheduler, so this thread must be done with idle_cv_ before it can wake.
   std::lock_guard<std::mutex> lock(idle_mutex_);
@@ -158,6 +160,25 @@ Status Scheduler::WaitIdle(uint64_t timeout_ns) {
     return Error(PENG_ERROR_TIMEOUT, "runtime still busy after the timeout");
   }
   return OkStatus();
+}
+
+bool Run::Help() { return scheduler->HelpRun(this); }
+
+void Run::Unpin() {
+  if (pins.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+bool Scheduler::HelpRun(Run* run) {
+  uint32_t ran = 0;
+  for (auto& q : devices_) {
+    if (!q->device->lost()) ran += q->device->Help(&TakeLaunchOf, run);
+  }
+  return ran > 0;
+}
+
+int Scheduler::TakeLaunchOf(void* run, const peng_hal_completion_t* completion) {
+  return completion->fn == &Scheduler::OnHalDone &&
+         static_cast<Launch*>(completion->user_data)->run == run;
 }
 
 // ------------------------------------------------------------------ queues

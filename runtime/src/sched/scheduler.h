@@ -39,6 +39,7 @@ namespace peng::rt {
 
 class Runtime;
 class Device;
+class Scheduler;
 struct Launch;
 
 // Launches collected under the scheduler lock, started after it: inline for
@@ -60,8 +61,10 @@ class LaunchList {
   size_t size_ = 0;
 };
 
-// One submission of a graph.
-struct Run {
+// One submission of a graph. It is its event's helper: a thread waiting for
+// the event runs the run's launches queued on devices that allow it.
+struct Run final : Event::Helper {
+  Scheduler* scheduler = nullptr;
   Ref<Graph> graph;
   Ref<Event> done;
   uint64_t id = 0;
@@ -71,6 +74,11 @@ struct Run {
   std::atomic<int32_t> start_pending{0};
   std::atomic<int> first_error{PENG_OK};
   std::string error_message;  // written once, by whoever set first_error
+  std::atomic<uint32_t> pins{1};  // the scheduler's until FinishRun, and each helping waiter's
+
+  void Pin() override { pins.fetch_add(1, std::memory_order_relaxed); }
+  void Unpin() override;
+  bool Help() override;
 };
 
 class Scheduler {
@@ -83,6 +91,9 @@ class Scheduler {
 
   Result<Ref<Event>> Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events);
   Status WaitIdle(uint64_t timeout_ns);
+  // Runs the run's launches waiting on devices that let this thread help;
+  // returns whether any ran.
+  bool HelpRun(Run* run);
 
 
  private:
@@ -155,6 +166,8 @@ class Scheduler {
   void Start(Launch* launch);
   void Dispatch(Launch* launch);
   static void OnHalDone(void* user, peng_status_t status);
+  // Device::Help's filter: the launches of the run `user`.
+  static int TakeLaunchOf(void* run, const peng_hal_completion_t* completion);
   void Complete(Launch* launch, peng_status_t status, const char* why = nullptr);
   static void SetError(Run* run, peng_status_t status, std::string message);
   // Task index finished (run or cancelled): releases successors into `ready`
