@@ -320,17 +320,20 @@ bool FindWaitingLocked(CpuDevice* dev, const Filter* filter, size_t* out) {
   return false;
 }
 
-// How many tickets to post so that each free index with work for it has a
-// thread on its way; counts them as posted. Post them after unlocking.
+// Whether to post a ticket: work waits, an index is free and no ticket is on
+// its way. One at a time: the thread a ticket brings posts the next one if
+// work still waits, so a submitting thread pays for one wake-up, not one per
+// free index, and a helper that takes the index does not leave a second
+// thread woken for nothing. Counts the ticket as posted; post it after
+// unlocking.
 uint32_t TicketsToPostLocked(CpuDevice* dev) {
-  uint64_t work = dev->waiting.size();
-  for (Group* g = dev->open; g; g = g->next_open) work += g->unclaimed();
-  uint64_t want = std::min<uint64_t>(work, dev->free_indices.size());
-  if (want <= dev->tickets) return 0;
-  uint32_t n = uint32_t(want - dev->tickets);
-  dev->tickets += n;
-  dev->outstanding.fetch_add(n, std::memory_order_relaxed);
-  return n;
+  if (dev->tickets || dev->free_indices.empty()) return 0;
+  bool work = !dev->waiting.empty();
+  for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;
+  if (!work) return 0;
+  dev->tickets = 1;
+  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
+  return 1;
 }
 
 void RunTicket(CpuDevice* dev);
@@ -473,10 +476,13 @@ uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter
     peng_status_t st = work.dispatch ? RunDispatch(dev, work, index) : RunCopy(dev, work.copy);
     work.completion.fn(work.completion.user_data, st);
     ++ran;
-    // The thread running this holds a ticket (counted in `outstanding`) or
-    // was sent by the owner of the device, so dev outlives this decrement.
-    dev->outstanding.fetch_sub(1, std::memory_order_release);
-    if (!t_has_next) break;
+    if (!t_has_next) {
+      // The thread running this holds a ticket (counted in `outstanding`) or
+      // was sent by the owner of the device, so dev outlives this decrement.
+      dev->outstanding.fetch_sub(1, std::memory_order_release);
+      break;
+    }
+    // The next operation takes over this one's count in `outstanding`.
     work = t_next;
     if (!Accepts(filter, work)) {
       Enqueue(dev, work);
@@ -500,7 +506,9 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
   while (true) {
     if (Group* g = JoinableLocked(dev, filter)) {
       g->joiners.fetch_add(1, std::memory_order_relaxed);
+      uint32_t tickets = TicketsToPostLocked(dev);
       lock.unlock();
+      PostTickets(dev, tickets);
       RunShare(g, index);
       lock.lock();
       if (g->joiners.fetch_sub(1, std::memory_order_release) == 1) dev->group_left.notify_all();
@@ -510,7 +518,9 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
     if (!FindWaitingLocked(dev, filter, &i)) break;
     Work work = dev->waiting.take(i);
     NoteWorkLocked(dev);
+    uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread
     lock.unlock();
+    PostTickets(dev, tickets);
     ran += RunWork(dev, work, index, filter);
     lock.lock();
   }
@@ -536,12 +546,12 @@ void RunTicket(CpuDevice* dev) {
 }
 
 peng_status_t Submit(CpuDevice* dev, const Work& work) {
-  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
   if (t_device == dev && !t_has_next) {
-    t_next = work;
+    t_next = work;  // counted when the operation running now completes
     t_has_next = true;
     return PENG_OK;
   }
+  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
   Enqueue(dev, work);
   return PENG_OK;
 }

@@ -411,8 +411,12 @@ void Scheduler::Start(Launch* l) {
   }
   uint32_t n = task.arg_count;
   l->buffers.resize(n);
+  if (n == 0) {
+    Dispatch(l);  // no data to move
+    return;
+  }
   l->acquires_pending.store(n + 1, std::memory_order_relaxed);
-  if (n) {
+  {
     const TaskArg* args = graph.args(task);
     uint32_t space = devices_[l->device]->device->memory_space();
     for (uint32_t i = 0; i < n; ++i) {
@@ -550,7 +554,9 @@ uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<u
     for (uint32_t k = 0; k < count; ++k) {
       uint32_t s = succ[k];
       if (fail) run->cancelled[s].store(1, std::memory_order_relaxed);
-      if (run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // One predecessor: no other thread counts with it, so skip the atomic.
+      if (graph.task(s).pred_count == 1 ||
+          run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
         if (run->cancelled[s].load(std::memory_order_relaxed)) {
           cancelled.push_back(s);
         } else {
