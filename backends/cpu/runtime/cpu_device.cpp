@@ -253,6 +253,7 @@ struct CpuDevice {
   Group* open = nullptr;               // groups with workgroups left to claim
   std::vector<uint32_t> free_indices;  // thread indices no thread holds
   uint32_t tickets = 0;                // posted to the pool, not started yet
+  uint32_t lingering = 0;              // pool threads waiting a moment for work (AwaitWork)
   std::condition_variable group_left;  // a group's last joiner left
   // Whether anything waits or is open, for help() to skip the lock when not.
   std::atomic<bool> has_work{false};
@@ -320,14 +321,14 @@ bool FindWaitingLocked(CpuDevice* dev, const Filter* filter, size_t* out) {
   return false;
 }
 
-// Whether to post a ticket: work waits, an index is free and no ticket is on
-// its way. One at a time: the thread a ticket brings posts the next one if
+// Whether to post a ticket: work waits, an index is free and no ticket or
+// lingering thread is on its way. One at a time: the thread a ticket brings posts the next one if
 // work still waits, so a submitting thread pays for one wake-up, not one per
 // free index, and a helper that takes the index does not leave a second
 // thread woken for nothing. Counts the ticket as posted; post it after
 // unlocking.
 uint32_t TicketsToPostLocked(CpuDevice* dev) {
-  if (dev->tickets || dev->free_indices.empty()) return 0;
+  if (dev->tickets || dev->lingering || dev->free_indices.empty()) return 0;
   bool work = !dev->waiting.empty();
   for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;
   if (!work) return 0;
@@ -497,6 +498,36 @@ uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter
   return ran;
 }
 
+void Relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// A pool thread out of work keeps its index a moment before it gives it
+// back: the next operations usually follow within microseconds (a graph's
+// next layer, the next run of the same graph), and taking them here beats a
+// new ticket and a wake-up. Returns whether work came. Entered and left with
+// `lock` held.
+bool AwaitWork(CpuDevice* dev, std::unique_lock<std::mutex>& lock) {
+  constexpr uint64_t kLingerNs = 20 * 1000;
+  ++dev->lingering;
+  lock.unlock();
+  uint64_t deadline = NowNs() + kLingerNs;
+  bool work = false;
+  for (uint32_t spin = 1; !(work = dev->has_work.load(std::memory_order_relaxed)); ++spin) {
+    // No yield: on a busy machine it can hand the core away for a whole
+    // time slice, far longer than the wait it saves.
+    if (spin % 64 == 0 && NowNs() > deadline) break;
+    Relax();
+  }
+  lock.lock();
+  --dev->lingering;
+  return work;
+}
+
 // Runs waiting work `filter` accepts, and joins open groups, while holding
 // thread index `index`, until none is left; then gives the index back.
 // Entered with `lock` held, returns with it released.
@@ -515,7 +546,10 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
       continue;
     }
     size_t i;
-    if (!FindWaitingLocked(dev, filter, &i)) break;
+    if (!FindWaitingLocked(dev, filter, &i)) {
+      if (filter || !AwaitWork(dev, lock)) break;
+      continue;
+    }
     Work work = dev->waiting.take(i);
     NoteWorkLocked(dev);
     uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread

@@ -6,6 +6,15 @@
 #include "base/clock.h"
 
 namespace peng::rt {
+namespace {
+void Relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+}  // namespace
 
 bool Event::Complete(peng_status_t status, std::string message) {
   std::vector<Callback> callbacks;
@@ -43,18 +52,21 @@ void Event::HelpUntilComplete() {
     helper->Pin();
   }
   // With nothing to run, spin a little: the last task usually completes on
-  // another thread within microseconds, and sleeping costs a wake-up.
+  // another thread within microseconds, and sleeping costs a wake-up. No
+  // yield: on a busy machine it can give the core away for a time slice.
   constexpr uint64_t kSpinNs = 50 * 1000;
   uint64_t idle_since = 0;
-  while (!IsComplete()) {
+  for (uint32_t spin = 0; !IsComplete(); ++spin) {
     if (helper->Help()) {
       idle_since = 0;
       continue;
     }
-    uint64_t now = NowNs();
-    if (!idle_since) idle_since = now;
-    else if (now - idle_since > kSpinNs) break;
-    std::this_thread::yield();
+    if (spin % 16 == 0) {
+      uint64_t now = NowNs();
+      if (!idle_since) idle_since = now;
+      else if (now - idle_since > kSpinNs) break;
+    }
+    Relax();
   }
   helper->Unpin();
 }
