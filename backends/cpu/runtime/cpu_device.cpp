@@ -40,6 +40,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -236,6 +237,28 @@ class Pool {
 };
 #endif
 
+// A mutex for short critical sections touched by several threads at once:
+// under contention it spins a little before it sleeps, where std::mutex
+// sleeps at once (a futex wake-up costs microseconds on the critical path).
+class AdaptiveMutex {
+ public:
+  AdaptiveMutex() = default;
+  AdaptiveMutex(const AdaptiveMutex&) = delete;
+  AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
+  ~AdaptiveMutex() { pthread_mutex_destroy(&mutex_); }
+  void lock() { pthread_mutex_lock(&mutex_); }
+  bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
+  void unlock() { pthread_mutex_unlock(&mutex_); }
+
+ private:
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  pthread_mutex_t mutex_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+#else
+  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+#endif
+};
+using DeviceLock = std::unique_lock<AdaptiveMutex>;
+
 struct CpuDevice {
   peng_hal_device_t base;
   std::string name;
@@ -248,13 +271,13 @@ struct CpuDevice {
   std::unique_ptr<Pool> pool;
   std::atomic<uint64_t> allocated{0};
 
-  std::mutex mutex;  // guards the fields up to `has_work`
+  AdaptiveMutex mutex;  // guards the fields up to `has_work`
   WorkQueue waiting;
   Group* open = nullptr;               // groups with workgroups left to claim
   std::vector<uint32_t> free_indices;  // thread indices no thread holds
   uint32_t tickets = 0;                // posted to the pool, not started yet
   uint32_t lingering = 0;              // pool threads waiting a moment for work (AwaitWork)
-  std::condition_variable group_left;  // a group's last joiner left
+  std::condition_variable_any group_left;  // a group's last joiner left
   // Whether anything waits or is open, for help() to skip the lock when not.
   std::atomic<bool> has_work{false};
 
@@ -345,7 +368,7 @@ void PostTickets(CpuDevice* dev, uint32_t n) {
 void Enqueue(CpuDevice* dev, const Work& work) {
   uint32_t tickets;
   {
-    std::lock_guard<std::mutex> lock(dev->mutex);
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
     dev->waiting.push_back(work);
     NoteWorkLocked(dev);
     tickets = TicketsToPostLocked(dev);
@@ -387,7 +410,7 @@ void RunGroup(CpuDevice* dev, const Work& work, uint64_t total, uint32_t index,
   g.total = total;
   uint32_t tickets;
   {
-    std::lock_guard<std::mutex> lock(dev->mutex);
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
     g.next_open = dev->open;
     dev->open = &g;
     NoteWorkLocked(dev);
@@ -395,7 +418,7 @@ void RunGroup(CpuDevice* dev, const Work& work, uint64_t total, uint32_t index,
   }
   PostTickets(dev, tickets);
   RunShare(&g, index);
-  std::unique_lock<std::mutex> lock(dev->mutex);
+  DeviceLock lock(dev->mutex);
   for (Group** p = &dev->open; *p; p = &(*p)->next_open) {
     if (*p == &g) {
       *p = g.next_open;
@@ -511,7 +534,7 @@ void Relax() {
 // next layer, the next run of the same graph), and taking them here beats a
 // new ticket and a wake-up. Returns whether work came. Entered and left with
 // `lock` held.
-bool AwaitWork(CpuDevice* dev, std::unique_lock<std::mutex>& lock) {
+bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
   constexpr uint64_t kLingerNs = 20 * 1000;
   ++dev->lingering;
   lock.unlock();
@@ -532,7 +555,7 @@ bool AwaitWork(CpuDevice* dev, std::unique_lock<std::mutex>& lock) {
 // thread index `index`, until none is left; then gives the index back.
 // Entered with `lock` held, returns with it released.
 uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
-               std::unique_lock<std::mutex>& lock) {
+               DeviceLock& lock) {
   uint32_t ran = 0;
   while (true) {
     if (Group* g = JoinableLocked(dev, filter)) {
@@ -568,7 +591,7 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
 
 void RunTicket(CpuDevice* dev) {
   {
-    std::unique_lock<std::mutex> lock(dev->mutex);
+    DeviceLock lock(dev->mutex);
     --dev->tickets;
     if (!dev->free_indices.empty() && (!dev->waiting.empty() || JoinableLocked(dev, nullptr))) {
       uint32_t index = dev->free_indices.back();
@@ -655,7 +678,7 @@ uint32_t QueueHelp(peng_hal_queue_t* q, int (*take)(void*, const peng_hal_comple
   CpuDevice* dev = reinterpret_cast<CpuQueue*>(q)->device;
   if (!take || !dev->has_work.load(std::memory_order_relaxed)) return 0;
   Filter filter{take, user};
-  std::unique_lock<std::mutex> lock(dev->mutex);
+  DeviceLock lock(dev->mutex);
   // With every index held, the device already runs as wide as it may.
   if (dev->free_indices.empty()) return 0;
   size_t i;

@@ -186,7 +186,7 @@ int Scheduler::TakeLaunchOf(void* run, const peng_hal_completion_t* completion) 
 void Scheduler::PushReady(Run* run, const uint32_t* indices, size_t count) {
   LaunchList launches;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     for (size_t i = 0; i < count; ++i) {
       const Task& t = run->graph->task(indices[i]);
       PushLocked(ReadyTask{run, indices[i], t.priority, seq_++});
@@ -513,7 +513,7 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
     if (task.device < 0) {
       LaunchList launches;
       {
-        std::lock_guard<std::mutex> lock(self->mutex_);
+        std::lock_guard<AdaptiveMutex> lock(self->mutex_);
         --q.inflight;
         q.backlog_us = 0;
         q.lost = true;
@@ -598,7 +598,7 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   t_current_device = device == UINT32_MAX ? -1 : int(device);
   LaunchList launches;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     // One successor and nothing queued ahead of it: it takes this task's slot
     // on the same device, skipping push, choose, pop and pump.
     bool handed_over = false;

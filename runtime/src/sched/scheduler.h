@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/adaptive_mutex.h"
 #include "base/ref_count.h"
 #include "base/status.h"
 #include "graph/event.h"
@@ -180,7 +181,7 @@ class Scheduler {
 
   Runtime* runtime_;
   std::atomic<peng_policy_t> policy_;
-  mutable std::mutex mutex_;
+  mutable AdaptiveMutex mutex_;
   std::vector<std::unique_ptr<DeviceQueue>> devices_;
   std::vector<std::pair<uint64_t, Queue>> central_;  // EAGER: per capable-device mask
   uint64_t seq_ = 0;
