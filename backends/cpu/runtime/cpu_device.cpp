@@ -100,36 +100,42 @@ bool Accepts(const Filter* filter, const Work& work) {
   return !filter || filter->take(filter->user, &work.completion) != 0;
 }
 
-// Operations waiting to start, oldest first. A ring that only grows: the
+// Operations waiting to start, oldest first, each with the time before which
+// pool threads leave it to a helper (0: none). A ring that only grows: the
 // steady state allocates nothing.
 class WorkQueue {
  public:
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
-  const Work& at(size_t i) const { return items_[(head_ + i) & (items_.size() - 1)]; }
-  void push_back(const Work& work) {
+  const Work& at(size_t i) const { return items_[index(i)].work; }
+  uint64_t not_before(size_t i) const { return items_[index(i)].not_before; }
+  void push_back(const Work& work, uint64_t not_before) {
     if (size_ == items_.size()) Grow();
-    items_[(head_ + size_) & (items_.size() - 1)] = work;
+    items_[index(size_)] = Item{work, not_before};
     ++size_;
   }
   // Removes the i-th oldest; the older ones move up one place.
   Work take(size_t i) {
     Work work = at(i);
-    for (size_t k = i; k > 0; --k) slot(k) = at(k - 1);
+    for (size_t k = i; k > 0; --k) items_[index(k)] = items_[index(k - 1)];
     head_ = (head_ + 1) & (items_.size() - 1);
     --size_;
     return work;
   }
 
  private:
-  Work& slot(size_t i) { return items_[(head_ + i) & (items_.size() - 1)]; }
+  struct Item {
+    Work work;
+    uint64_t not_before;
+  };
+  size_t index(size_t i) const { return (head_ + i) & (items_.size() - 1); }
   void Grow() {
-    std::vector<Work> bigger(std::max<size_t>(16, 2 * items_.size()));  // a power of two
-    for (size_t i = 0; i < size_; ++i) bigger[i] = at(i);
+    std::vector<Item> bigger(std::max<size_t>(16, 2 * items_.size()));  // a power of two
+    for (size_t i = 0; i < size_; ++i) bigger[i] = items_[index(i)];
     items_.swap(bigger);
     head_ = 0;
   }
-  std::vector<Work> items_;
+  std::vector<Item> items_;
   size_t head_ = 0;
   size_t size_ = 0;
 };
@@ -280,6 +286,14 @@ struct CpuDevice {
   std::condition_variable_any group_left;  // a group's last joiner left
   // Whether anything waits or is open, for help() to skip the lock when not.
   std::atomic<bool> has_work{false};
+  // Whether a pool thread may take something now: a group is open or an
+  // operation waits that is not left to a helper. Work left to a helper does
+  // not show here: in the steady state of a helped graph nothing writes this,
+  // and lingering pool threads read it without taking the cache line from
+  // the thread that works (they look for aged work under the lock, rarely).
+  // On its own cache line for the same reason.
+  alignas(64) std::atomic<bool> pool_work{false};
+  char pool_work_pad[64 - sizeof(std::atomic<bool>)];
 
   // Operations enqueued and not yet completed, plus tickets posted and not
   // finished. wait_idle polls it: a thread that drops it to zero must be free
@@ -296,6 +310,7 @@ thread_local uint32_t t_thread_index = 0;
 thread_local const Filter* t_filter = nullptr;
 thread_local bool t_has_next = false;
 thread_local Work t_next;
+thread_local bool t_pool_thread = false;  // runs the device pools' tickets
 
 void SleepUntil(uint64_t deadline_ns) {
   uint64_t now = NowNs();
@@ -321,8 +336,35 @@ thread_local Scratch t_scratch;
 
 // ------------------------------------------------------------------ the queue
 
+// How long a pool thread leaves work to a thread that helps (or may be about
+// to: the submitting thread usually waits next). A helper takes it within a
+// microsecond or so; a pool thread taking it instead shares every cache line
+// of a small graph between two cores, which costs more than it saves, and
+// waking one costs more than the whole run. Work still waiting after this is
+// more than the helper gets to, and pool threads take it.
+constexpr uint64_t kLeaveToHelperNs = 5 * 1000;
+
+// Whether something waits that a pool thread may take without waiting: an
+// open group or an operation not left to a helper.
+bool PoolWorkLocked(CpuDevice* dev) {
+  if (dev->open) return true;
+  for (size_t i = 0; i < dev->waiting.size(); ++i) {
+    if (!dev->waiting.not_before(i)) return true;
+  }
+  return false;
+}
+
+// Updates the hints after the queue or the open groups changed; writes only
+// what changed (each write takes a cache line from the threads reading it).
 void NoteWorkLocked(CpuDevice* dev) {
-  dev->has_work.store(!dev->waiting.empty() || dev->open, std::memory_order_relaxed);
+  bool work = !dev->waiting.empty() || dev->open;
+  if (dev->has_work.load(std::memory_order_relaxed) != work) {
+    dev->has_work.store(work, std::memory_order_relaxed);
+  }
+  bool pool = work && PoolWorkLocked(dev);
+  if (dev->pool_work.load(std::memory_order_relaxed) != pool) {
+    dev->pool_work.store(pool, std::memory_order_relaxed);
+  }
 }
 
 // The first group `filter` accepts with workgroups left to claim.
@@ -333,28 +375,49 @@ Group* JoinableLocked(CpuDevice* dev, const Filter* filter) {
   return nullptr;
 }
 
-// The oldest waiting operation `filter` accepts.
+// The oldest waiting operation this thread may take: what `filter` accepts,
+// or, for a pool thread (no filter), what is no longer left to a helper.
 bool FindWaitingLocked(CpuDevice* dev, const Filter* filter, size_t* out) {
+  uint64_t now = 0;
   for (size_t i = 0; i < dev->waiting.size(); ++i) {
-    if (Accepts(filter, dev->waiting.at(i))) {
-      *out = i;
-      return true;
+    if (filter) {
+      if (!Accepts(filter, dev->waiting.at(i))) continue;
+    } else if (uint64_t not_before = dev->waiting.not_before(i)) {
+      if (!now) now = NowNs();
+      if (now < not_before) continue;
     }
+    *out = i;
+    return true;
   }
   return false;
 }
 
+// When the helper on this thread began its current stretch of work (0: not
+// helping). A helper that has worked longer than kLeaveToHelperNs is in a
+// large graph and brings pool threads in like anyone else.
+thread_local uint64_t t_helping_since = 0;
+
 // Whether to post a ticket: work waits, an index is free and no ticket or
-// lingering thread is on its way. One at a time: the thread a ticket brings posts the next one if
-// work still waits, so a submitting thread pays for one wake-up, not one per
-// free index, and a helper that takes the index does not leave a second
-// thread woken for nothing. Counts the ticket as posted; post it after
+// lingering thread is on its way. One at a time: the thread a ticket brings
+// posts the next one if work still waits, so a submitting thread pays for one
+// wake-up, not one per free index, and a helper that takes the index does not
+// leave a second thread woken for nothing. A helper in a small graph posts
+// none: it runs the work itself. Counts the ticket as posted; post it after
 // unlocking.
+static bool g_hack3 = getenv("X_NOTICKET") != nullptr;
 uint32_t TicketsToPostLocked(CpuDevice* dev) {
+  if (g_hack3) return 0;
   if (dev->tickets || dev->lingering || dev->free_indices.empty()) return 0;
   bool work = !dev->waiting.empty();
   for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;
   if (!work) return 0;
+  if (t_helping_since && !dev->open && NowNs() - t_helping_since < kLeaveToHelperNs) {
+    bool old = false;  // work a pool thread may take now: the helper left it
+    for (size_t i = 0; i < dev->waiting.size() && !old; ++i) {
+      old = dev->waiting.not_before(i) == 0 || NowNs() >= dev->waiting.not_before(i);
+    }
+    if (!old) return 0;
+  }
   dev->tickets = 1;
   dev->outstanding.fetch_add(1, std::memory_order_relaxed);
   return 1;
@@ -366,10 +429,16 @@ void PostTickets(CpuDevice* dev, uint32_t n) {
 }
 
 void Enqueue(CpuDevice* dev, const Work& work) {
+  // Work from a thread that is not a pool thread is left to a helper a
+  // moment, unless it is work that thread's own help does not take.
+  uint64_t not_before = 0;
+  if (!t_pool_thread && (!t_filter || Accepts(t_filter, work))) {
+    not_before = NowNs() + kLeaveToHelperNs;
+  }
   uint32_t tickets;
   {
     std::lock_guard<AdaptiveMutex> lock(dev->mutex);
-    dev->waiting.push_back(work);
+    dev->waiting.push_back(work, not_before);
     NoteWorkLocked(dev);
     tickets = TicketsToPostLocked(dev);
   }
@@ -382,9 +451,11 @@ void RunWorkgroup(const peng_dispatch_state_t& state, peng_kernel_fn_t fn, uint6
                   uint32_t index, std::atomic<int>* failed, std::atomic<int>* no_memory) {
   uint64_t nx = state.workgroup_count[0], ny = state.workgroup_count[1];
   peng_workgroup_state_t wg{};
-  wg.workgroup_id[0] = uint32_t(flat % nx);
-  wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
-  wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
+  if (flat) {  // divisions cost more than a small kernel: not for a grid of one
+    wg.workgroup_id[0] = uint32_t(flat % nx);
+    wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
+    wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
+  }
   wg.thread_index = index;
   if (state.workspace_size && !(wg.workspace = t_scratch.Get(state.workspace_size))) {
     no_memory->store(1, std::memory_order_relaxed);
@@ -529,33 +600,49 @@ void Relax() {
 #endif
 }
 
-// A pool thread out of work keeps its index a moment before it gives it
-// back: the next operations usually follow within microseconds (a graph's
-// next layer, the next run of the same graph), and taking them here beats a
-// new ticket and a wake-up. Returns whether work came. Entered and left with
-// `lock` held.
+// A pool thread with nothing it may take waits a moment before it leaves:
+// more usually follows within microseconds (a graph's next layer, the next
+// run of the same graph, work a helper did not get to), and taking it here
+// beats a new ticket and a wake-up. It stays while work is there that it may
+// take soon, and up to kLingerNs after the last it saw. Returns whether there
+// is work it may take now. Entered and left with `lock` held.
 bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
   constexpr uint64_t kLingerNs = 20 * 1000;
+  // How often it looks at pool_work (about once a microsecond), and how often
+  // under the lock for work a helper left too long.
+  constexpr int kPausesPerLook = 50;
+  constexpr uint64_t kLockedLookNs = 4 * kLeaveToHelperNs;
   ++dev->lingering;
-  lock.unlock();
-  uint64_t deadline = NowNs() + kLingerNs;
-  bool work = false;
-  for (uint32_t spin = 1; !(work = dev->has_work.load(std::memory_order_relaxed)); ++spin) {
-    // No yield: on a busy machine it can hand the core away for a whole
-    // time slice, far longer than the wait it saves.
-    if (spin % 64 == 0 && NowNs() > deadline) break;
-    Relax();
+  uint64_t now = NowNs();
+  uint64_t deadline = now + kLingerNs;
+  while (true) {
+    size_t i;
+    if (JoinableLocked(dev, nullptr) || FindWaitingLocked(dev, nullptr, &i)) break;
+    if (!dev->waiting.empty()) deadline = now + kLingerNs;  // work is around: stay
+    lock.unlock();
+    uint64_t locked_look = now + kLockedLookNs;
+    while (!dev->pool_work.load(std::memory_order_relaxed) && now < locked_look && now < deadline) {
+      for (int k = 0; k < kPausesPerLook; ++k) Relax();
+      now = NowNs();
+    }
+    lock.lock();
+    if (now >= deadline) {
+      --dev->lingering;
+      return false;
+    }
   }
-  lock.lock();
   --dev->lingering;
-  return work;
+  return true;
 }
 
-// Runs waiting work `filter` accepts, and joins open groups, while holding
-// thread index `index`, until none is left; then gives the index back.
+// Runs waiting work this thread may take, and joins open groups, while
+// holding thread index `index`, until none is left; then gives the index
+// back. A helper takes what `filter` accepts; a pool thread (no filter) what
+// is not left to a helper, and waits for more without its index (AwaitWork).
 // Entered with `lock` held, returns with it released.
-uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
-               DeviceLock& lock) {
+uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter, DeviceLock& lock) {
+  uint64_t saved_since = t_helping_since;
+  if (filter) t_helping_since = NowNs();
   uint32_t ran = 0;
   while (true) {
     if (Group* g = JoinableLocked(dev, filter)) {
@@ -569,27 +656,35 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter,
       continue;
     }
     size_t i;
-    if (!FindWaitingLocked(dev, filter, &i)) {
-      if (filter || !AwaitWork(dev, lock)) break;
+    if (FindWaitingLocked(dev, filter, &i)) {
+      Work work = dev->waiting.take(i);
+      NoteWorkLocked(dev);
+      uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread
+      lock.unlock();
+      PostTickets(dev, tickets);
+      ran += RunWork(dev, work, index, filter);
+      lock.lock();
       continue;
     }
-    Work work = dev->waiting.take(i);
-    NoteWorkLocked(dev);
-    uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread
-    lock.unlock();
-    PostTickets(dev, tickets);
-    ran += RunWork(dev, work, index, filter);
-    lock.lock();
+    if (filter) break;
+    dev->free_indices.push_back(index);  // a helper may want it meanwhile
+    index = UINT32_MAX;
+    if (!AwaitWork(dev, lock) || dev->free_indices.empty()) break;
+    index = dev->free_indices.back();
+    dev->free_indices.pop_back();
   }
-  dev->free_indices.push_back(index);
+  if (index != UINT32_MAX) dev->free_indices.push_back(index);
   // A helper leaves work it does not take; a thread must come for it.
   uint32_t tickets = TicketsToPostLocked(dev);
   lock.unlock();
   PostTickets(dev, tickets);
+  t_helping_since = saved_since;
   return ran;
 }
 
 void RunTicket(CpuDevice* dev) {
+  bool saved_pool = t_pool_thread;
+  t_pool_thread = true;
   {
     DeviceLock lock(dev->mutex);
     --dev->tickets;
@@ -599,6 +694,7 @@ void RunTicket(CpuDevice* dev) {
       Serve(dev, index, nullptr, lock);
     }
   }
+  t_pool_thread = saved_pool;
   dev->outstanding.fetch_sub(1, std::memory_order_release);  // the last touch of dev
 }
 

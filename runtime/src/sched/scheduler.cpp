@@ -455,8 +455,11 @@ void Scheduler::Dispatch(Launch* l) {
     l->shapes[i] = args[i].shape;
     l->ranks[i] = args[i].rank;
   }
+  // Every field is set below, so no zeroing first (a 128-byte clear per
+  // task shows in the profile); a new field must be set here too.
+  static_assert(sizeof(peng_hal_dispatch_t) == 128 && sizeof(peng_dispatch_state_t) == 80,
+                "peng_hal_dispatch_t changed: set its new fields below");
   peng_hal_dispatch_t& d = l->dispatch;
-  d = peng_hal_dispatch_t{};
   d.executable = task.kernel->executable(l->device);
   d.state.abi_version = PENG_KERNEL_ABI_VERSION;
   std::memcpy(d.state.workgroup_count, task.workgroups, sizeof(task.workgroups));
@@ -554,8 +557,10 @@ uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<u
     for (uint32_t k = 0; k < count; ++k) {
       uint32_t s = succ[k];
       if (fail) run->cancelled[s].store(1, std::memory_order_relaxed);
-      // One predecessor: no other thread counts with it, so skip the atomic.
+      // The last predecessor to finish (the only one, or the others are
+      // done) has no one left to race with, so it skips the atomic update.
       if (graph.task(s).pred_count == 1 ||
+          run->pending[s].load(std::memory_order_acquire) == 1 ||
           run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
         if (run->cancelled[s].load(std::memory_order_relaxed)) {
           cancelled.push_back(s);
@@ -599,11 +604,15 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   LaunchList launches;
   {
     std::lock_guard<AdaptiveMutex> lock(mutex_);
-    // One successor and nothing queued ahead of it: it takes this task's slot
-    // on the same device, skipping push, choose, pop and pump.
-    bool handed_over = false;
-    if (device != UINT32_MAX && ready.size() == 1 && status == PENG_OK) {
-      const Task& t = run->graph->task(ready[0]);
+    // Nothing queued ahead: the successor of highest priority takes this
+    // task's slot on the same device, skipping push, choose, pop and pump.
+    Launch* handed_over = nullptr;
+    if (device != UINT32_MAX && !ready.empty() && status == PENG_OK) {
+      size_t best = 0;
+      for (size_t k = 1; k < ready.size(); ++k) {
+        if (run->graph->task(ready[k]).priority > run->graph->task(ready[best]).priority) best = k;
+      }
+      const Task& t = run->graph->task(ready[best]);
       peng_policy_t p = policy();
       DeviceQueue& q = *devices_[device];
       bool ok = (p == PENG_POLICY_EAGER || p == PENG_POLICY_WORK_STEALING) && !q.lost &&
@@ -616,27 +625,31 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
       }
       if (ok) {
         free_launches_.push_back(l);
-        launches.push_back(NewLaunchLocked(ReadyTask{run, ready[0], t.priority, seq_++}, device));
-        handed_over = true;
-      }
-    }
-    if (handed_over) {
-      // inflight unchanged: the successor holds the slot
-    } else if (device != UINT32_MAX) {
-      DeviceQueue& q = *devices_[device];
-      --q.inflight;
-      if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
-        q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
+        handed_over = NewLaunchLocked(ReadyTask{run, ready[best], t.priority, seq_++}, device);
+        ready.erase(ready.begin() + best);
       }
     }
     if (!handed_over) {
       free_launches_.push_back(l);
+      if (device != UINT32_MAX) {
+        DeviceQueue& q = *devices_[device];
+        --q.inflight;
+        if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
+          q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
+        }
+      }
+    }
+    // (With a hand-over, inflight is unchanged: the successor holds the slot.)
+    if (!ready.empty() || !handed_over) {
       for (uint32_t s : ready) {
         const Task& t = run->graph->task(s);
         PushLocked(ReadyTask{run, s, t.priority, seq_++});
       }
       PumpAllLocked(&launches);
     }
+    // Started first (LaunchAll goes backwards), so on a CPU device it runs
+    // next on this thread.
+    if (handed_over) launches.push_back(handed_over);
   }
   t_current_device = saved_device;
   // After this the run may be gone: no access to it below.
