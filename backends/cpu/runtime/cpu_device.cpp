@@ -296,10 +296,11 @@ struct CpuDevice {
   char pool_work_pad[64 - sizeof(std::atomic<bool>)];
 
   // Operations enqueued and not yet completed, plus tickets posted and not
-  // finished. wait_idle polls it: a thread that drops it to zero must be free
-  // to stop touching the device at once, so there is no condition variable to
-  // notify afterwards.
-  std::atomic<int64_t> outstanding{0};
+  // finished; guarded by `mutex`, which every change happens under anyway.
+  // wait_idle polls it: a thread that drops it to zero must be free to stop
+  // touching the device once it unlocks, so there is no condition variable
+  // to notify afterwards.
+  int64_t outstanding = 0;
 };
 
 // The device whose work this thread runs, the thread index it holds, what it
@@ -419,7 +420,7 @@ uint32_t TicketsToPostLocked(CpuDevice* dev) {
     if (!old) return 0;
   }
   dev->tickets = 1;
-  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
+  ++dev->outstanding;
   return 1;
 }
 
@@ -428,7 +429,8 @@ void PostTickets(CpuDevice* dev, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) dev->pool->Post([dev] { RunTicket(dev); });
 }
 
-void Enqueue(CpuDevice* dev, const Work& work) {
+// `fresh`: a new operation, not yet counted in `outstanding`.
+void Enqueue(CpuDevice* dev, const Work& work, bool fresh) {
   // Work from a thread that is not a pool thread is left to a helper a
   // moment, unless it is work that thread's own help does not take.
   uint64_t not_before = 0;
@@ -439,6 +441,7 @@ void Enqueue(CpuDevice* dev, const Work& work) {
   {
     std::lock_guard<AdaptiveMutex> lock(dev->mutex);
     dev->waiting.push_back(work, not_before);
+    if (fresh) ++dev->outstanding;
     NoteWorkLocked(dev);
     tickets = TicketsToPostLocked(dev);
   }
@@ -555,8 +558,11 @@ peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
 
 // Runs one operation and the chain its completions enqueue inline (what
 // `filter` accepts of it; the rest goes back to the queue). Returns how many
-// ran.
-uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter) {
+// ran; the caller takes the last one off `outstanding` (*finished, 0 or 1).
+// The thread running this holds a ticket (counted in `outstanding`) or was
+// sent by the owner of the device, so the device outlives it.
+uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter,
+                 int* finished) {
   CpuDevice* saved_device = t_device;
   uint32_t saved_index = t_thread_index;
   const Filter* saved_filter = t_filter;
@@ -572,15 +578,14 @@ uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter
     work.completion.fn(work.completion.user_data, st);
     ++ran;
     if (!t_has_next) {
-      // The thread running this holds a ticket (counted in `outstanding`) or
-      // was sent by the owner of the device, so dev outlives this decrement.
-      dev->outstanding.fetch_sub(1, std::memory_order_release);
+      *finished = 1;
       break;
     }
     // The next operation takes over this one's count in `outstanding`.
     work = t_next;
     if (!Accepts(filter, work)) {
-      Enqueue(dev, work);
+      Enqueue(dev, work, /*fresh=*/false);
+      *finished = 0;
       break;
     }
   }
@@ -662,8 +667,10 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter, DeviceLock&
       uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread
       lock.unlock();
       PostTickets(dev, tickets);
-      ran += RunWork(dev, work, index, filter);
+      int finished = 0;
+      ran += RunWork(dev, work, index, filter, &finished);
       lock.lock();
+      dev->outstanding -= finished;
       continue;
     }
     if (filter) break;
@@ -685,17 +692,17 @@ uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter, DeviceLock&
 void RunTicket(CpuDevice* dev) {
   bool saved_pool = t_pool_thread;
   t_pool_thread = true;
-  {
-    DeviceLock lock(dev->mutex);
-    --dev->tickets;
-    if (!dev->free_indices.empty() && (!dev->waiting.empty() || JoinableLocked(dev, nullptr))) {
-      uint32_t index = dev->free_indices.back();
-      dev->free_indices.pop_back();
-      Serve(dev, index, nullptr, lock);
-    }
+  DeviceLock lock(dev->mutex);
+  --dev->tickets;
+  if (!dev->free_indices.empty() && (!dev->waiting.empty() || JoinableLocked(dev, nullptr))) {
+    uint32_t index = dev->free_indices.back();
+    dev->free_indices.pop_back();
+    Serve(dev, index, nullptr, lock);  // returns unlocked, after posting what it had to
+    lock.lock();
   }
   t_pool_thread = saved_pool;
-  dev->outstanding.fetch_sub(1, std::memory_order_release);  // the last touch of dev
+  --dev->outstanding;
+  lock.unlock();  // the last touch of dev
 }
 
 peng_status_t Submit(CpuDevice* dev, const Work& work) {
@@ -704,8 +711,7 @@ peng_status_t Submit(CpuDevice* dev, const Work& work) {
     t_has_next = true;
     return PENG_OK;
   }
-  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
-  Enqueue(dev, work);
+  Enqueue(dev, work, /*fresh=*/true);
   return PENG_OK;
 }
 
@@ -762,7 +768,11 @@ peng_status_t QueueWaitIdle(peng_hal_queue_t* q, uint64_t timeout_ns) {
   // keeps the per-operation path free of locks.
   uint64_t deadline = timeout_ns == PENG_WAIT_FOREVER ? UINT64_MAX : NowNs() + timeout_ns;
   uint64_t sleep_ns = 1000;
-  while (dev->outstanding.load(std::memory_order_acquire) != 0) {
+  auto busy = [dev] {
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+    return dev->outstanding != 0;
+  };
+  while (busy()) {
     if (NowNs() >= deadline) return PENG_ERROR_TIMEOUT;
     std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
     sleep_ns = std::min<uint64_t>(sleep_ns * 2, 1000000);
@@ -794,7 +804,13 @@ const peng_hal_queue_vtable_t kQueueVtable = {
 void DeviceDestroy(peng_hal_device_t* d) {
   auto* dev = reinterpret_cast<CpuDevice*>(d);
   // Tickets that found nothing to do may still be on their way out.
-  while (dev->outstanding.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  while (true) {
+    {
+      std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+      if (dev->outstanding == 0) break;
+    }
+    std::this_thread::yield();
+  }
   long threads = long(dev->threads);
   delete dev;
   AddWorkers(-threads);

@@ -91,7 +91,7 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
     run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
     run->cancelled[i].store(0, std::memory_order_relaxed);
   }
-  run->remaining.store(n, std::memory_order_relaxed);
+  run->remaining = n;  // published to other threads through the scheduler's mutex
   Ref<Event> done = run->done;
 
   std::vector<Ref<Event>> waits = wait_events;
@@ -125,7 +125,7 @@ void Scheduler::StartRun(Run* run) {
   if (run->first_error.load() != PENG_OK) {
     // An event it waited for failed: cancel everything.
     for (uint32_t i = 0; i < graph.task_count(); ++i) run->cancelled[i].store(1);
-    run->remaining.store(1);
+    run->remaining = 1;
     FinishRun(run);
     return;
   }
@@ -602,8 +602,13 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   int saved_device = t_current_device;
   t_current_device = device == UINT32_MAX ? -1 : int(device);
   LaunchList launches;
+  bool run_done;
   {
     std::lock_guard<AdaptiveMutex> lock(mutex_);
+    // Counted here, under the lock this thread holds anyway: an atomic of
+    // its own would cost more than the rest of the bookkeeping.
+    run->remaining -= finished;
+    run_done = run->remaining == 0;
     // Nothing queued ahead: the successor of highest priority takes this
     // task's slot on the same device, skipping push, choose, pop and pump.
     Launch* handed_over = nullptr;
@@ -653,7 +658,7 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   }
   t_current_device = saved_device;
   // After this the run may be gone: no access to it below.
-  if (run->remaining.fetch_sub(finished, std::memory_order_acq_rel) == finished) FinishRun(run);
+  if (run_done) FinishRun(run);
   LaunchAll(launches);
 }
 

@@ -71,7 +71,7 @@ struct Run final : Event::Helper {
   uint64_t id = 0;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;
   std::unique_ptr<std::atomic<uint8_t>[]> cancelled;
-  std::atomic<uint32_t> remaining{0};
+  uint32_t remaining = 0;  // tasks not finished; guarded by the scheduler's mutex
   std::atomic<int32_t> start_pending{0};
   std::atomic<int> first_error{PENG_OK};
   std::string error_message;  // written once, by whoever set first_error
