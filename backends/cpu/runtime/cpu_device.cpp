@@ -405,9 +405,7 @@ thread_local uint64_t t_helping_since = 0;
 // leave a second thread woken for nothing. A helper in a small graph posts
 // none: it runs the work itself. Counts the ticket as posted; post it after
 // unlocking.
-static bool g_hack3 = getenv("X_NOTICKET") != nullptr;
 uint32_t TicketsToPostLocked(CpuDevice* dev) {
-  if (g_hack3) return 0;
   if (dev->tickets || dev->lingering || dev->free_indices.empty()) return 0;
   bool work = !dev->waiting.empty();
   for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;

@@ -1,7 +1,6 @@
 #include "graph/event.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 
 #include "base/clock.h"
@@ -55,23 +54,20 @@ void Event::HelpUntilComplete() {
   // With nothing to run, spin a little: the last task usually completes on
   // another thread within microseconds, and sleeping costs a wake-up. No
   // yield: on a busy machine it can give the core away for a time slice.
-  static uint64_t kSpinNs = getenv("X_HTOTAL") ? atol(getenv("X_HTOTAL")) : 50000;
-  static uint64_t kPauseNs = getenv("X_HPAUSE") ? atol(getenv("X_HPAUSE")) : 50000;
+  // A few pauses between looks: each look reads lines the working threads
+  // write.
+  constexpr uint64_t kSpinNs = 50 * 1000;
+  constexpr int kPausesPerLook = 8;
   uint64_t idle_since = 0;
-  bool yield = false;
-  for (uint32_t spin = 0; !IsComplete(); ++spin) {
+  while (!IsComplete()) {
     if (helper->Help()) {
       idle_since = 0;
-      yield = false;
       continue;
     }
-    if (spin % 16 == 0) {
-      uint64_t now = NowNs();
-      if (!idle_since) idle_since = now;
-      else if (now - idle_since > kSpinNs) break;
-      else if (now - idle_since > kPauseNs) yield = true;
-    }
-    if (yield) std::this_thread::yield(); else Relax();
+    uint64_t now = NowNs();
+    if (!idle_since) idle_since = now;
+    else if (now - idle_since > kSpinNs) break;
+    for (int k = 0; k < kPausesPerLook; ++k) Relax();
   }
   helper->Unpin();
 }
