@@ -2,6 +2,8 @@
 // counter per task. Ready tasks go to queues chosen by the policy; each device
 // keeps up to `capacity` tasks in flight, pulling the next one when a task
 // completes, on the completing thread, with no scheduler thread in between.
+// A thread waiting for a run runs the run's launches itself where the device
+// allows it (the HAL queue slot `help`): the Run is its event's helper.
 //
 // Policies:
 //   EXPLICIT       a task's placement, else the first device with code for it
