@@ -612,16 +612,18 @@ void Relax() {
 bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
   constexpr uint64_t kLingerNs = 20 * 1000;
   // How often it looks at pool_work (about once a microsecond), and how often
-  // under the lock for work a helper left too long.
+  // under the lock for work a helper has left too long.
   constexpr int kPausesPerLook = 50;
-  constexpr uint64_t kLockedLookNs = 4 * kLeaveToHelperNs;
+  constexpr uint64_t kLockedLookNs = 2 * kLeaveToHelperNs;
   ++dev->lingering;
   uint64_t now = NowNs();
   uint64_t deadline = now + kLingerNs;
+  bool work;
   while (true) {
     size_t i;
-    if (JoinableLocked(dev, nullptr) || FindWaitingLocked(dev, nullptr, &i)) break;
-    if (!dev->waiting.empty()) deadline = now + kLingerNs;  // work is around: stay
+    if ((work = JoinableLocked(dev, nullptr) || FindWaitingLocked(dev, nullptr, &i))) break;
+    if (!dev->waiting.empty()) deadline = std::max(deadline, now + kLingerNs);  // work is around
+    if (now >= deadline) break;
     lock.unlock();
     uint64_t locked_look = now + kLockedLookNs;
     while (!dev->pool_work.load(std::memory_order_relaxed) && now < locked_look && now < deadline) {
@@ -629,13 +631,9 @@ bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
       now = NowNs();
     }
     lock.lock();
-    if (now >= deadline) {
-      --dev->lingering;
-      return false;
-    }
   }
   --dev->lingering;
-  return true;
+  return work;
 }
 
 // Runs waiting work this thread may take, and joins open groups, while
