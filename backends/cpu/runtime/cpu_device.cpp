@@ -303,15 +303,21 @@ struct CpuDevice {
   int64_t outstanding = 0;
 };
 
-// The device whose work this thread runs, the thread index it holds, what it
-// may take (helpers), and the next operation it should run inline (see the
-// header comment).
+// The device whose work this thread runs, what it may take (helpers), and
+// the next operation it should run inline (see the header comment).
 thread_local CpuDevice* t_device = nullptr;
-thread_local uint32_t t_thread_index = 0;
 thread_local const Filter* t_filter = nullptr;
 thread_local bool t_has_next = false;
 thread_local Work t_next;
 thread_local bool t_pool_thread = false;  // runs the device pools' tickets
+
+void Relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 void SleepUntil(uint64_t deadline_ns) {
   uint64_t now = NowNs();
@@ -498,7 +504,16 @@ void RunGroup(CpuDevice* dev, const Work& work, uint64_t total, uint32_t index,
     }
   }
   NoteWorkLocked(dev);
-  // The joiners are finishing their last workgroups.
+  // The joiners are finishing their last workgroups, usually within
+  // microseconds of this thread: spin that long before sleeping.
+  if (g.joiners.load(std::memory_order_acquire)) {
+    lock.unlock();
+    for (uint64_t until = NowNs() + 20 * 1000;
+         g.joiners.load(std::memory_order_acquire) && NowNs() < until;) {
+      Relax();
+    }
+    lock.lock();
+  }
   dev->group_left.wait(lock, [&] { return g.joiners.load(std::memory_order_acquire) == 0; });
   if (g.failed.load(std::memory_order_relaxed)) failed->store(1, std::memory_order_relaxed);
   if (g.no_memory.load(std::memory_order_relaxed)) no_memory->store(1, std::memory_order_relaxed);
@@ -562,12 +577,10 @@ peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
 uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter,
                  int* finished) {
   CpuDevice* saved_device = t_device;
-  uint32_t saved_index = t_thread_index;
   const Filter* saved_filter = t_filter;
   bool saved_has_next = t_has_next;
   Work saved_next = t_next;
   t_device = dev;
-  t_thread_index = index;
   t_filter = filter;
   uint32_t ran = 0;
   while (true) {
@@ -588,20 +601,12 @@ uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter
     }
   }
   t_device = saved_device;
-  t_thread_index = saved_index;
   t_filter = saved_filter;
   t_has_next = saved_has_next;
   t_next = saved_next;
   return ran;
 }
 
-void Relax() {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
 
 // A pool thread with nothing it may take waits a moment before it leaves:
 // more usually follows within microseconds (a graph's next layer, the next
