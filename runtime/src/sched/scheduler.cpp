@@ -81,6 +81,7 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
   }
   uint32_t n = graph->task_count();
   run->scheduler = this;
+  run->runtime = Ref<Runtime>(runtime_);
   run->graph = Ref<Graph>(graph);
   run->done = MakeRef<Event>(runtime_);
   run->done->set_helper(run.get());
@@ -139,6 +140,9 @@ void Scheduler::StartRun(Run* run) {
 
 void Scheduler::FinishRun(Run* run) {
   run->graph->running().fetch_sub(1, std::memory_order_acq_rel);
+  // The graph goes before the event completes: the waiter's release of the
+  // graph is then the last, and frees it on the waiter's thread.
+  run->graph = Ref<Graph>();
   Ref<Event> done = std::move(run->done);
   peng_status_t status = peng_status_t(run->first_error.load());
   std::string message = std::move(run->error_message);

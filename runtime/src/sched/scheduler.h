@@ -68,6 +68,10 @@ class LaunchList {
 // the event runs the run's launches queued on devices that allow it.
 struct Run final : Event::Helper {
   Scheduler* scheduler = nullptr;
+  // Keeps the scheduler and devices there for a helping waiter that pins the
+  // run after the graph let go (FinishRun drops `graph` before the event
+  // completes, so that the user's last release of a graph frees it).
+  Ref<Runtime> runtime;
   Ref<Graph> graph;
   Ref<Event> done;
   uint64_t id = 0;
