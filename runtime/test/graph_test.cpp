@@ -42,6 +42,21 @@ int Derive(const peng_dispatch_state_t* d, const peng_workgroup_state_t*) {
   return 0;
 }
 
+// Spins until g_gate is set.
+std::atomic<int> g_gate{0};
+int Gate(const peng_dispatch_state_t*, const peng_workgroup_state_t*) {
+  while (!g_gate.load(std::memory_order_acquire)) std::this_thread::yield();
+  return 0;
+}
+
+// Records which thread ran it.
+std::atomic<int> g_on_waiter{0};
+thread_local bool t_is_waiter = false;
+int WhereRan(const peng_dispatch_state_t*, const peng_workgroup_state_t*) {
+  if (t_is_waiter) g_on_waiter.fetch_add(1);
+  return 0;
+}
+
 int Increment(const peng_dispatch_state_t* d, const peng_workgroup_state_t*) {
   static_cast<int64_t*>(d->bindings[0])[0] += 1;
   return 0;
@@ -62,7 +77,8 @@ class GraphTest : public ::testing::Test {
     mod_ = rt_.native_module("m", {Def("read", Stamp, read_, 3), Def("write", Stamp, write_, 3),
                                    Def("rw", Stamp, rw_, 3), Def("none", Stamp, {}, 3),
                                    Def("derive", Derive, derive_, 1),
-                                   Def("inc", Increment, rw_, 0)});
+                                   Def("inc", Increment, rw_, 0), Def("gate", Gate, {}, 0),
+                                   Def("where", WhereRan, {}, 0)});
   }
   peng_task_t Add(Graph& g, const char* kernel, Buffer* b, int64_t id, int64_t sleep_us = 0,
                   int64_t fail = 0, int32_t priority = 0) {
@@ -293,6 +309,38 @@ TEST_F(GraphTest, ConcurrentSubmissionFromManyThreads) {
   for (auto& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(results[t], 3 * kRuns);
   rt_.wait_idle();
+}
+
+// A thread waiting for a run runs that run's tasks itself, not sleeping while
+// a worker wakes up (whether it gets to any before the workers do is a race,
+// so a few runs are allowed).
+TEST_F(GraphTest, AWaiterRunsItsRunsTasks) {
+  Graph g = rt_.graph();
+  for (int i = 0; i < 16; ++i) g.add(mod_.kernel("where"), {});
+  g_on_waiter = 0;
+  t_is_waiter = true;
+  for (int run = 0; run < 100 && g_on_waiter == 0; ++run) g.submit().wait();
+  t_is_waiter = false;
+  EXPECT_GT(g_on_waiter.load(), 0);
+}
+
+// ...and only that run's: a task of another run may block until the waiter
+// is back (here: until its own run is done), so taking it would deadlock.
+TEST_F(GraphTest, AWaiterRunsNoOtherRunsTasks) {
+  g_gate = 0;
+  Graph blocked = rt_.graph();
+  blocked.add(mod_.kernel("gate"), {});
+  Graph mine = rt_.graph();
+  for (int i = 0; i < 8; ++i) Add(mine, "none", nullptr, i);
+  for (int run = 0; run < 20; ++run) {
+    Event other = blocked.submit();
+    Event done = mine.submit();
+    done.wait();
+    EXPECT_EQ(other.query(), PENG_ERROR_TIMEOUT) << "the gated run finished before its gate opened";
+    g_gate = 1;
+    other.wait();
+    g_gate = 0;
+  }
 }
 
 TEST_F(GraphTest, LongChainDoesNotGrowTheStack) {

@@ -96,7 +96,7 @@ std::vector<BackendConfig> MakeBackends() {
   BackendConfig cpu;
   cpu.name = "cpu";
   cpu.factory_name = "cpu";
-  cpu.caps = {kAllocate, kMap, kCopy, kDispatch, kHostKernels};
+  cpu.caps = {kAllocate, kMap, kCopy, kDispatch, kHostKernels, kHelp};
   cpu.device_name = "cpu0";
   cpu.kind = PENG_DEVICE_CPU;
   cpu.memory_space = 0;
@@ -110,7 +110,7 @@ std::vector<BackendConfig> MakeBackends() {
   // is the host's), which the suite allows but does not need.
   BackendConfig discrete = cpu;
   discrete.name = "cpu-discrete";
-  discrete.caps = {kAllocate, kCopy, kDispatch, kHostKernels, kOwnMemory};
+  discrete.caps = {kAllocate, kCopy, kDispatch, kHostKernels, kOwnMemory, kHelp};
   discrete.device_name = "npu0";
   discrete.kind = PENG_DEVICE_NPU;
   discrete.memory_space = 1;

@@ -29,6 +29,7 @@ inline constexpr char kDispatch[] = "dispatch";         // load_executable + enq
 inline constexpr char kHostKernels[] = "host-kernels";  // supports target "host" (C functions)
 inline constexpr char kOwnMemory[] = "own-memory";      // its own memory space (not host)
 inline constexpr char kPlugin[] = "plugin";             // loaded from a shared library
+inline constexpr char kHelp[] = "help";                 // its queue's help slot runs work on the caller
 
 struct BackendConfig {
   std::string name;          // "cpu", "cpu-discrete", ...: the test-name suffix

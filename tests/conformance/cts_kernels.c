@@ -72,3 +72,22 @@ int cts_mark(const peng_dispatch_state_t* d, const peng_workgroup_state_t* wg) {
   *(int32_t*)d->bindings[0] = (int32_t)d->constants[0];
   return 0;
 }
+
+int cts_claim_thread_index(const peng_dispatch_state_t* d, const peng_workgroup_state_t* wg) {
+  if (d->constant_count < 3) return 1;
+  _Atomic uint32_t* slots = (_Atomic uint32_t*)(intptr_t)d->constants[0];
+  uint32_t units = (uint32_t)d->constants[1];
+  _Atomic uint32_t* violations = (_Atomic uint32_t*)(intptr_t)d->constants[2];
+  uint32_t index = wg->thread_index;
+  if (index >= units) {
+    atomic_fetch_add_explicit(violations, 1u, memory_order_relaxed);
+    return 0;
+  }
+  if (atomic_exchange_explicit(&slots[index], 1u, memory_order_acq_rel) != 0) {
+    atomic_fetch_add_explicit(violations, 1u, memory_order_relaxed);
+  }
+  for (volatile int i = 0; i < 2000; ++i) {
+  }
+  atomic_store_explicit(&slots[index], 0u, memory_order_release);
+  return 0;
+}

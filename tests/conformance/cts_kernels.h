@@ -39,6 +39,15 @@ int cts_scale_bytes(const peng_dispatch_state_t* dispatch, const peng_workgroup_
 /* Sets the int32 at bindings[0][0] to constants[0] (a marker that it ran). */
 int cts_mark(const peng_dispatch_state_t* dispatch, const peng_workgroup_state_t* workgroup);
 
+/* Checks the promise on thread indices: constants[0] is the address of a
+ * uint32 array of constants[1] (compute units) slots, constants[2] the
+ * address of a uint32 counter of violations. A workgroup whose thread_index
+ * is out of range, or held by another workgroup running at the same time,
+ * adds 1 to the counter. Holds its slot a few microseconds so that overlaps
+ * show. */
+int cts_claim_thread_index(const peng_dispatch_state_t* dispatch,
+                           const peng_workgroup_state_t* workgroup);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

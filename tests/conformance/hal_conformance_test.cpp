@@ -12,6 +12,8 @@
 //   - each completion is called exactly once, maybe from another thread, and
 //     never by an enqueue that fails;
 //   - wait_idle returns once everything enqueued has completed;
+//   - help (optional) runs only what its caller accepts, on the caller, each
+//     completion once, and keeps thread indices in range and unique;
 //   - a backend without a capability refuses with UNIMPLEMENTED/UNSUPPORTED.
 // Tests marked [tag] need that capability; on a backend without it they check
 // the clean refusal instead (HalConformanceTest::Capable). Code compiled by
@@ -294,6 +296,10 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     if (c == kAllocate) ExpectAllocateRefused();
     if (c == kCopy) ExpectCopyRefused();
     if (c == kDispatch) ExpectDispatchRefused();
+    if (c == kHelp && QueueVt()->help) {
+      // Optional: a backend without it may leave the slot NULL, or run nothing.
+      EXPECT_EQ(QueueVt()->help(queue_, &TakeAll, nullptr), 0u);
+    }
     return false;
   }
 
@@ -353,6 +359,8 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     ExpectNoCompletionsFrom(first);
     EXPECT_EQ(g_poison_touched.load(), touched_before) << "a refused dispatch touched its objects";
   }
+
+  static int TakeAll(void*, const peng_hal_completion_t*) { return 1; }
 
   // Operations from `first` on were refused: their completions never run.
   void ExpectNoCompletionsFrom(size_t first) {
@@ -913,6 +921,102 @@ TEST_P(HalConformanceTest, CompletionsMayComeFromAnotherThread) {
   EXPECT_EQ(QueueVt()->wait_idle(queue_, kWaitNs), PENG_OK);
   if (completions_.op(index).thread != std::this_thread::get_id()) {
     RecordProperty("completion_thread", "worker");
+  }
+  completions_.ExpectEachOnce();
+}
+
+// [dispatch] [help]
+TEST_P(HalConformanceTest, HelpRunsOnlyWhatItsCallerTakes) {
+  Open();
+  if (!Capable(kDispatch) || !Capable(kHelp)) return;
+  ASSERT_NE(QueueVt()->help, nullptr);
+  peng_hal_executable_t* exe = Load("spin", cts_spin_until_flag);
+  ASSERT_NE(exe, nullptr);
+  std::atomic<int> flag{1};  // set: each dispatch returns at once
+  const uint32_t one[3] = {1, 1, 1};
+  constexpr int kOps = 16;
+  std::deque<DispatchRecord> records;
+  for (int i = 0; i < kOps; ++i) {
+    records.emplace_back(exe, std::vector<peng_hal_buffer_t*>{}, std::vector<uint64_t>{},
+                         std::vector<int64_t>{int64_t(reinterpret_cast<intptr_t>(&flag))}, one);
+  }
+  struct Taken {
+    std::set<void*> accepted;
+    static int Take(void* user, const peng_hal_completion_t* c) {
+      return static_cast<Taken*>(user)->accepted.count(c->user_data) ? 1 : 0;
+    }
+  };
+  // Whether help finds anything before the backend's own threads do is a
+  // race; retry until it ran some, checking each round.
+  uint32_t ran_total = 0;
+  for (int round = 0; round < 200 && ran_total == 0; ++round) {
+    Taken taken;
+    size_t first = completions_.size();
+    for (int i = 0; i < kOps; ++i) {
+      peng_hal_completion_t c = completions_.Next();
+      if (i % 2 == 0) taken.accepted.insert(c.user_data);
+      ASSERT_EQ(QueueVt()->enqueue_dispatch(queue_, &records[i].dispatch, c), PENG_OK);
+    }
+    uint32_t ran = QueueVt()->help(queue_, &Taken::Take, &taken);
+    ASSERT_TRUE(completions_.WaitForCalls(first + kOps));
+    uint32_t here = 0;
+    for (size_t i = first; i < first + kOps; ++i) {
+      const auto& op = completions_.op(i);
+      if (op.thread != std::this_thread::get_id()) continue;
+      ++here;
+      EXPECT_TRUE(taken.accepted.count(const_cast<void*>(static_cast<const void*>(&op))))
+          << "help ran operation " << i - first << ", which its caller did not take";
+    }
+    EXPECT_EQ(ran, here) << "help's count disagrees with the completions it called";
+    ran_total += ran;
+  }
+  EXPECT_GT(ran_total, 0u) << "help never ran anything in 200 rounds";
+  EXPECT_EQ(QueueVt()->wait_idle(queue_, kWaitNs), PENG_OK);
+  completions_.ExpectEachOnce();
+}
+
+// [dispatch] [help]
+TEST_P(HalConformanceTest, HelpKeepsThreadIndicesInRangeAndUnique) {
+  Open();
+  if (!Capable(kDispatch) || !Capable(kHelp)) return;
+  peng_device_info_t info;
+  ASSERT_EQ(DeviceVt()->query_info(device_, &info), PENG_OK);
+  ASSERT_GT(info.compute_units, 0u);
+  peng_hal_executable_t* exe = Load("claim", cts_claim_thread_index);
+  ASSERT_NE(exe, nullptr);
+  std::vector<std::atomic<uint32_t>> slots(info.compute_units);
+  std::atomic<uint32_t> violations{0};
+  std::vector<int64_t> consts = {int64_t(reinterpret_cast<intptr_t>(slots.data())),
+                                 int64_t(info.compute_units),
+                                 int64_t(reinterpret_cast<intptr_t>(&violations))};
+  const uint32_t one[3] = {1, 1, 1};
+  const uint32_t many[3] = {4, 3, 1};
+  constexpr int kOps = 48;
+  std::deque<DispatchRecord> records;
+  for (int i = 0; i < kOps; ++i) {
+    records.emplace_back(exe, std::vector<peng_hal_buffer_t*>{}, std::vector<uint64_t>{}, consts,
+                         i % 3 == 0 ? many : one);
+  }
+  // Two threads help while the backend's own threads work.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> helpers;
+  for (int h = 0; h < 2; ++h) {
+    helpers.emplace_back([&] {
+      while (!stop.load()) QueueVt()->help(queue_, &TakeAll, nullptr);
+    });
+  }
+  size_t first = completions_.size();
+  for (int i = 0; i < kOps; ++i) {
+    ASSERT_EQ(QueueVt()->enqueue_dispatch(queue_, &records[i].dispatch, completions_.Next()),
+              PENG_OK);
+  }
+  EXPECT_TRUE(completions_.WaitForCalls(first + kOps));
+  stop.store(true);
+  for (auto& t : helpers) t.join();
+  EXPECT_EQ(QueueVt()->wait_idle(queue_, kWaitNs), PENG_OK);
+  EXPECT_EQ(violations.load(), 0u) << "a thread_index out of range or used twice at once";
+  for (size_t i = first; i < first + kOps; ++i) {
+    EXPECT_EQ(completions_.op(i).status.load(), PENG_OK) << "operation " << i - first;
   }
   completions_.ExpectEachOnce();
 }

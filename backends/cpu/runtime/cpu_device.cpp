@@ -1,6 +1,6 @@
-// The CPU backend: runs kernels given through the CPU kernel ABI on oneTBB,
-// one task_arena per device, splitting a dispatch's workgroups across the
-// arena's threads.
+// The CPU backend: runs kernels given through the CPU kernel ABI on the
+// device's own threads (oneTBB workers, one task_arena per device), and on a
+// runtime thread that waits for them (the queue's `help` slot).
 //
 // A device in memory space 0 works on host memory directly. With its own
 // ("discrete") memory space it keeps separate allocations and copies to and
@@ -8,18 +8,26 @@
 // the hardware exists; a timing model then stretches each dispatch and copy to
 // the modelled board's duration.
 //
-// Completions run on the worker that finished the work. When a completion
-// enqueues the next dispatch of the same device, that dispatch runs next on
-// the same worker without a round trip through the arena: a dependent chain
-// costs no thread hand-off.
+// Who runs what: enqueued operations wait in the device's queue. A thread runs
+// them only while it holds one of the device's `threads` thread indices, so at
+// most `threads` threads work for the device at once and each workgroup's
+// thread_index is its own. Pool threads come through tickets, posted while an
+// index is free and work waits; a thread waiting for the work comes through
+// help() and takes only what its caller accepts. That waiter is why: it would
+// otherwise sleep while a pool thread wakes up, which costs more than a small
+// graph's whole run. A dispatch of several workgroups is shared: the thread
+// that starts it claims workgroups until none is left, and the other index
+// holders join in.
+//
+// Completions run on the thread that finished the work. When a completion
+// enqueues the next operation of the same device, that operation runs next on
+// the same thread without going through the queue: a dependent chain costs no
+// thread hand-off.
 #if PENG_CPU_EXECUTOR_THREADS
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <vector>
 #else
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #endif
 
@@ -32,8 +40,10 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "elf_loader.h"
 #include "isa_features.h"
@@ -78,29 +88,93 @@ struct CpuQueue {
   CpuDevice* device;
 };
 
-// One unit of work for a worker: a dispatch or a copy. Passed by value, so
-// the hot path allocates nothing of its own.
+// One operation: a dispatch or a copy. Passed by value, so the hot path
+// allocates nothing of its own.
 struct Work {
   const peng_hal_dispatch_t* dispatch = nullptr;
   peng_hal_copy_t copy{};
   peng_hal_completion_t completion{};
 };
 
-// Where a device's work runs. Normally a oneTBB arena. ThreadSanitizer
-// cannot see the synchronisation inside Debian's uninstrumented libtbb and
-// reports every hand-off to a worker as a race, so the tsan preset builds
-// this backend with PENG_CPU_EXECUTOR_THREADS: a plain std::thread pool with
-// the same three operations, which TSan sees through. Every other build runs
-// on oneTBB.
-#if PENG_CPU_EXECUTOR_THREADS
-thread_local int t_pool_index = -1;
+// What a helping thread may take (help()'s `take`); null for pool threads,
+// which take anything.
+struct Filter {
+  int (*take)(void* user, const peng_hal_completion_t* completion);
+  void* user;
+};
+bool Accepts(const Filter* filter, const Work& work) {
+  return !filter || filter->take(filter->user, &work.completion) != 0;
+}
 
-class Executor {
+// Operations waiting to start, oldest first, each with the time before which
+// pool threads leave it to a helper (0: none). A ring that only grows: the
+// steady state allocates nothing.
+class WorkQueue {
  public:
-  explicit Executor(int threads) {
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this, i] { Loop(i); });
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  const Work& at(size_t i) const { return items_[index(i)].work; }
+  uint64_t not_before(size_t i) const { return items_[index(i)].not_before; }
+  void push_back(const Work& work, uint64_t not_before) {
+    if (size_ == items_.size()) Grow();
+    items_[index(size_)] = Item{work, not_before};
+    ++size_;
   }
-  ~Executor() {
+  // Removes the i-th oldest; the older ones move up one place.
+  Work take(size_t i) {
+    Work work = at(i);
+    for (size_t k = i; k > 0; --k) items_[index(k)] = items_[index(k - 1)];
+    head_ = (head_ + 1) & (items_.size() - 1);
+    --size_;
+    return work;
+  }
+
+ private:
+  struct Item {
+    Work work;
+    uint64_t not_before;
+  };
+  size_t index(size_t i) const { return (head_ + i) & (items_.size() - 1); }
+  void Grow() {
+    std::vector<Item> bigger(std::max<size_t>(16, 2 * items_.size()));  // a power of two
+    for (size_t i = 0; i < size_; ++i) bigger[i] = items_[index(i)];
+    items_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<Item> items_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+// A dispatch of several workgroups, shared by the index holders: each claims
+// the next workgroup until none is left. Lives on its opener's stack; the
+// opener waits for the joiners to leave before it completes the dispatch.
+struct Group {
+  const Work* work = nullptr;
+  uint64_t total = 0;
+  std::atomic<uint64_t> next{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> no_memory{0};
+  std::atomic<uint32_t> joiners{0};  // threads in it besides the opener; raised under the device lock
+  Group* next_open = nullptr;
+  uint64_t unclaimed() const {
+    uint64_t n = next.load(std::memory_order_relaxed);
+    return n < total ? total - n : 0;
+  }
+};
+
+// The threads a device's tickets run on. Normally a oneTBB arena.
+// ThreadSanitizer cannot see the synchronisation inside Debian's uninstrumented
+// libtbb and reports every hand-off to a worker as a race, so the tsan preset
+// builds this backend with PENG_CPU_EXECUTOR_THREADS: a plain std::thread pool,
+// which TSan sees through. Every other build runs on oneTBB.
+#if PENG_CPU_EXECUTOR_THREADS
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Loop(); });
+  }
+  ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
@@ -108,44 +182,16 @@ class Executor {
     cv_.notify_all();
     for (auto& w : workers_) w.join();
   }
-  void Enqueue(std::function<void()> f) {
+  void Post(std::function<void()> f) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       queue_.push_back(std::move(f));
     }
     cv_.notify_one();
   }
-  // Runs body(i) for i in [0, n) on this thread and idle workers; returns
-  // when all are done.
-  template <typename Body>
-  void ParallelFor(uint64_t n, Body&& body) {
-    struct State {
-      std::atomic<uint64_t> next{0};
-      std::mutex mutex;
-      std::condition_variable cv;
-      uint64_t done = 0;
-    };
-    auto state = std::make_shared<State>();
-    std::function<void(uint64_t)> fn = body;
-    auto drain = [state, fn, n] {
-      uint64_t finished = 0;
-      for (uint64_t i; (i = state->next.fetch_add(1)) < n; ++finished) fn(i);
-      if (finished) {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        state->done += finished;
-        if (state->done == n) state->cv.notify_all();
-      }
-    };
-    for (size_t k = 1; k < workers_.size() && k < n; ++k) Enqueue(drain);
-    drain();
-    std::unique_lock<std::mutex> lock(state->mutex);
-    state->cv.wait(lock, [&] { return state->done == n; });
-  }
-  static int ThreadIndex() { return t_pool_index; }
 
  private:
-  void Loop(int index) {
-    t_pool_index = index;
+  void Loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
@@ -189,26 +235,41 @@ void AddWorkers(long delta) {
   pool->Add(delta);
 }
 
-class Executor {
+class Pool {
  public:
   // No slot reserved for application threads: only TBB workers serve it.
-  explicit Executor(int threads) : arena_(threads, 0) {}
+  explicit Pool(int threads) : arena_(threads, 0) {}
   template <typename F>
-  void Enqueue(F&& f) {
+  void Post(F&& f) {
     arena_.enqueue(std::forward<F>(f));
   }
-  template <typename Body>
-  void ParallelFor(uint64_t n, Body&& body) {
-    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, n), [&](const tbb::blocked_range<uint64_t>& r) {
-      for (uint64_t i = r.begin(); i != r.end(); ++i) body(i);
-    });
-  }
-  static int ThreadIndex() { return tbb::this_task_arena::current_thread_index(); }
 
  private:
   tbb::task_arena arena_;
 };
 #endif
+
+// A mutex for short critical sections touched by several threads at once:
+// under contention it spins a little before it sleeps, where std::mutex
+// sleeps at once (a futex wake-up costs microseconds on the critical path).
+class AdaptiveMutex {
+ public:
+  AdaptiveMutex() = default;
+  AdaptiveMutex(const AdaptiveMutex&) = delete;
+  AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
+  ~AdaptiveMutex() { pthread_mutex_destroy(&mutex_); }
+  void lock() { pthread_mutex_lock(&mutex_); }
+  bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
+  void unlock() { pthread_mutex_unlock(&mutex_); }
+
+ private:
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  pthread_mutex_t mutex_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+#else
+  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+#endif
+};
+using DeviceLock = std::unique_lock<AdaptiveMutex>;
 
 struct CpuDevice {
   peng_hal_device_t base;
@@ -220,28 +281,55 @@ struct CpuDevice {
   uint64_t memory_bytes;
   double gflops, mem_gbps, launch_us, link_gbps, link_latency_us;
   peng_status_t (*set_error)(peng_status_t, const char*);
-  std::unique_ptr<Executor> executor;
+  std::unique_ptr<Pool> pool;
   std::atomic<uint64_t> allocated{0};
 
-  // Operations enqueued and not yet completed. wait_idle polls it: a worker
-  // that drops it to zero must be free to stop touching the device at once,
-  // so there is no condition variable to notify afterwards.
-  std::atomic<int64_t> outstanding{0};
+  AdaptiveMutex mutex;  // guards the fields up to `has_work`
+  WorkQueue waiting;
+  Group* open = nullptr;               // groups with workgroups left to claim
+  std::vector<uint32_t> free_indices;  // thread indices no thread holds
+  uint32_t tickets = 0;                // posted to the pool, not started yet
+  uint32_t lingering = 0;              // pool threads waiting a moment for work (AwaitWork)
+  std::condition_variable_any group_left;  // a group's last joiner left
+  // Whether anything waits or is open, for help() to skip the lock when not.
+  std::atomic<bool> has_work{false};
+  // Whether a pool thread may take something now: a group is open or an
+  // operation waits that is not left to a helper. Work left to a helper does
+  // not show here: in the steady state of a helped graph nothing writes this,
+  // and lingering pool threads read it without taking the cache line from
+  // the thread that works (they look for aged work under the lock, rarely).
+  // On its own cache line for the same reason.
+  alignas(64) std::atomic<bool> pool_work{false};
+  char pool_work_pad[64 - sizeof(std::atomic<bool>)];
+
+  // Operations enqueued and not yet completed, plus tickets posted and not
+  // finished; guarded by `mutex`, which every change happens under anyway.
+  // wait_idle polls it: a thread that drops it to zero must be free to stop
+  // touching the device once it unlocks, so there is no condition variable
+  // to notify afterwards.
+  int64_t outstanding = 0;
 };
 
-// The device whose work this thread is running, and the next dispatch it
-// should run inline (see the header comment).
+// The device whose work this thread runs, what it may take (helpers), and
+// the next operation it should run inline (see the header comment).
 thread_local CpuDevice* t_device = nullptr;
+thread_local const Filter* t_filter = nullptr;
 thread_local bool t_has_next = false;
 thread_local Work t_next;
+thread_local bool t_pool_thread = false;  // runs the device pools' tickets
+
+void Relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 void SleepUntil(uint64_t deadline_ns) {
   uint64_t now = NowNs();
   if (deadline_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
 }
-
-// Set once per RunWork: the arena slot of this worker.
-thread_local uint32_t t_thread_index = 0;
 
 // Each thread's scratch for the workgroups it runs, grown to the largest
 // workspace a kernel asked for. A workgroup runs to completion on one thread
@@ -260,7 +348,186 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
-peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
+// ------------------------------------------------------------------ the queue
+
+// How long a pool thread leaves work to a thread that helps (or may be about
+// to: the submitting thread usually waits next). A helper takes it within a
+// microsecond or so; a pool thread taking it instead shares every cache line
+// of a small graph between two cores, which costs more than it saves, and
+// waking one costs more than the whole run. Work still waiting after this is
+// more than the helper gets to, and pool threads take it.
+constexpr uint64_t kLeaveToHelperNs = 5 * 1000;
+
+// Whether something waits that a pool thread may take without waiting: an
+// open group or an operation not left to a helper.
+bool PoolWorkLocked(CpuDevice* dev) {
+  if (dev->open) return true;
+  for (size_t i = 0; i < dev->waiting.size(); ++i) {
+    if (!dev->waiting.not_before(i)) return true;
+  }
+  return false;
+}
+
+// Updates the hints after the queue or the open groups changed; writes only
+// what changed (each write takes a cache line from the threads reading it).
+void NoteWorkLocked(CpuDevice* dev) {
+  bool work = !dev->waiting.empty() || dev->open;
+  if (dev->has_work.load(std::memory_order_relaxed) != work) {
+    dev->has_work.store(work, std::memory_order_relaxed);
+  }
+  bool pool = work && PoolWorkLocked(dev);
+  if (dev->pool_work.load(std::memory_order_relaxed) != pool) {
+    dev->pool_work.store(pool, std::memory_order_relaxed);
+  }
+}
+
+// The first group `filter` accepts with workgroups left to claim.
+Group* JoinableLocked(CpuDevice* dev, const Filter* filter) {
+  for (Group* g = dev->open; g; g = g->next_open) {
+    if (g->unclaimed() && Accepts(filter, *g->work)) return g;
+  }
+  return nullptr;
+}
+
+// The oldest waiting operation this thread may take: what `filter` accepts,
+// or, for a pool thread (no filter), what is no longer left to a helper.
+bool FindWaitingLocked(CpuDevice* dev, const Filter* filter, size_t* out) {
+  uint64_t now = 0;
+  for (size_t i = 0; i < dev->waiting.size(); ++i) {
+    if (filter) {
+      if (!Accepts(filter, dev->waiting.at(i))) continue;
+    } else if (uint64_t not_before = dev->waiting.not_before(i)) {
+      if (!now) now = NowNs();
+      if (now < not_before) continue;
+    }
+    *out = i;
+    return true;
+  }
+  return false;
+}
+
+// When the helper on this thread began its current stretch of work (0: not
+// helping). A helper that has worked longer than kLeaveToHelperNs is in a
+// large graph and brings pool threads in like anyone else.
+thread_local uint64_t t_helping_since = 0;
+
+// Whether to post a ticket: work waits, an index is free and no ticket or
+// lingering thread is on its way. One at a time: the thread a ticket brings
+// posts the next one if work still waits, so a submitting thread pays for one
+// wake-up, not one per free index, and a helper that takes the index does not
+// leave a second thread woken for nothing. A helper in a small graph posts
+// none: it runs the work itself. Counts the ticket as posted; post it after
+// unlocking.
+uint32_t TicketsToPostLocked(CpuDevice* dev) {
+  if (dev->tickets || dev->lingering || dev->free_indices.empty()) return 0;
+  bool work = !dev->waiting.empty();
+  for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;
+  if (!work) return 0;
+  if (t_helping_since && !dev->open && NowNs() - t_helping_since < kLeaveToHelperNs) {
+    bool old = false;  // work a pool thread may take now: the helper left it
+    for (size_t i = 0; i < dev->waiting.size() && !old; ++i) {
+      old = dev->waiting.not_before(i) == 0 || NowNs() >= dev->waiting.not_before(i);
+    }
+    if (!old) return 0;
+  }
+  dev->tickets = 1;
+  ++dev->outstanding;
+  return 1;
+}
+
+void RunTicket(CpuDevice* dev);
+void PostTickets(CpuDevice* dev, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) dev->pool->Post([dev] { RunTicket(dev); });
+}
+
+// `fresh`: a new operation, not yet counted in `outstanding`.
+void Enqueue(CpuDevice* dev, const Work& work, bool fresh) {
+  // Work from a thread that is not a pool thread is left to a helper a
+  // moment, unless it is work that thread's own help does not take.
+  uint64_t not_before = 0;
+  if (!t_pool_thread && (!t_filter || Accepts(t_filter, work))) {
+    not_before = NowNs() + kLeaveToHelperNs;
+  }
+  uint32_t tickets;
+  {
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+    dev->waiting.push_back(work, not_before);
+    if (fresh) ++dev->outstanding;
+    NoteWorkLocked(dev);
+    tickets = TicketsToPostLocked(dev);
+  }
+  PostTickets(dev, tickets);
+}
+
+// ------------------------------------------------------------------ running
+
+void RunWorkgroup(const peng_dispatch_state_t& state, peng_kernel_fn_t fn, uint64_t flat,
+                  uint32_t index, std::atomic<int>* failed, std::atomic<int>* no_memory) {
+  uint64_t nx = state.workgroup_count[0], ny = state.workgroup_count[1];
+  peng_workgroup_state_t wg{};
+  if (flat) {  // divisions cost more than a small kernel: not for a grid of one
+    wg.workgroup_id[0] = uint32_t(flat % nx);
+    wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
+    wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
+  }
+  wg.thread_index = index;
+  if (state.workspace_size && !(wg.workspace = t_scratch.Get(state.workspace_size))) {
+    no_memory->store(1, std::memory_order_relaxed);
+    return;
+  }
+  if (fn(&state, &wg) != 0) failed->store(1, std::memory_order_relaxed);
+}
+
+// Claims and runs the group's workgroups until none is left.
+void RunShare(Group* g, uint32_t index) {
+  const peng_dispatch_state_t& state = g->work->dispatch->state;
+  auto fn = reinterpret_cast<const CpuExecutable*>(g->work->dispatch->executable)->fn;
+  for (uint64_t i; (i = g->next.fetch_add(1, std::memory_order_relaxed)) < g->total;) {
+    RunWorkgroup(state, fn, i, index, &g->failed, &g->no_memory);
+  }
+}
+
+// Runs a dispatch of several workgroups with whichever index holders join.
+void RunGroup(CpuDevice* dev, const Work& work, uint64_t total, uint32_t index,
+              std::atomic<int>* failed, std::atomic<int>* no_memory) {
+  Group g;
+  g.work = &work;
+  g.total = total;
+  uint32_t tickets;
+  {
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+    g.next_open = dev->open;
+    dev->open = &g;
+    NoteWorkLocked(dev);
+    tickets = TicketsToPostLocked(dev);
+  }
+  PostTickets(dev, tickets);
+  RunShare(&g, index);
+  DeviceLock lock(dev->mutex);
+  for (Group** p = &dev->open; *p; p = &(*p)->next_open) {
+    if (*p == &g) {
+      *p = g.next_open;
+      break;
+    }
+  }
+  NoteWorkLocked(dev);
+  // The joiners are finishing their last workgroups, usually within
+  // microseconds of this thread: spin that long before sleeping.
+  if (g.joiners.load(std::memory_order_acquire)) {
+    lock.unlock();
+    for (uint64_t until = NowNs() + 20 * 1000;
+         g.joiners.load(std::memory_order_acquire) && NowNs() < until;) {
+      Relax();
+    }
+    lock.lock();
+  }
+  dev->group_left.wait(lock, [&] { return g.joiners.load(std::memory_order_acquire) == 0; });
+  if (g.failed.load(std::memory_order_relaxed)) failed->store(1, std::memory_order_relaxed);
+  if (g.no_memory.load(std::memory_order_relaxed)) no_memory->store(1, std::memory_order_relaxed);
+}
+
+peng_status_t RunDispatch(CpuDevice* dev, const Work& work, uint32_t index) {
+  const peng_hal_dispatch_t* d = work.dispatch;
   // The clock only when someone reads it: a timing model or timestamps.
   const bool timed = dev->gflops > 0 || d->timestamps;
   uint64_t start = timed ? NowNs() : 0;
@@ -273,35 +540,14 @@ peng_status_t RunDispatch(CpuDevice* dev, const peng_hal_dispatch_t* d) {
     return dev->set_error(PENG_ERROR_INVALID_ARGUMENT, "dispatch names an entry the executable lacks");
   }
   peng_kernel_fn_t fn = exe->fns[d->entry];
-  uint64_t nx = state.workgroup_count[0], ny = state.workgroup_count[1],
-           nz = state.workgroup_count[2];
-  uint64_t total = nx * ny * nz;
+  uint64_t total = uint64_t(state.workgroup_count[0]) * state.workgroup_count[1] *
+                   state.workgroup_count[2];
   std::atomic<int> failed{0};
-  const uint64_t workspace = state.workspace_size;
   std::atomic<int> no_memory{0};
-  auto run_one = [&](uint64_t flat) {
-    peng_workgroup_state_t wg{};
-    wg.workgroup_id[0] = uint32_t(flat % nx);
-    wg.workgroup_id[1] = uint32_t((flat / nx) % ny);
-    wg.workgroup_id[2] = uint32_t(flat / (nx * ny));
-    int idx = Executor::ThreadIndex();
-    wg.thread_index = idx < 0 ? 0 : uint32_t(idx);
-    if (workspace && !(wg.workspace = t_scratch.Get(workspace))) {
-      no_memory.store(1, std::memory_order_relaxed);
-      return;
-    }
-    if (fn(&state, &wg) != 0) failed.store(1, std::memory_order_relaxed);
-  };
   if (total == 1) {
-    peng_workgroup_state_t wg{};
-    wg.thread_index = t_thread_index;
-    if (workspace && !(wg.workspace = t_scratch.Get(workspace))) {
-      no_memory.store(1, std::memory_order_relaxed);
-    } else if (fn(&state, &wg) != 0) {
-      failed.store(1, std::memory_order_relaxed);
-    }
+    RunWorkgroup(state, fn, 0, index, &failed, &no_memory);
   } else if (total > 1) {
-    dev->executor->ParallelFor(total, run_one);
+    RunGroup(dev, work, total, index, &failed, &no_memory);
   }
   if (dev->gflops > 0) {
     double us = dev->launch_us + d->flops / (dev->gflops * 1e3);
@@ -349,37 +595,150 @@ peng_status_t RunCopy(CpuDevice* dev, const peng_hal_copy_t& c) {
   return PENG_OK;
 }
 
-void RunWork(CpuDevice* dev, Work work) {
+// Runs one operation and the chain its completions enqueue inline (what
+// `filter` accepts of it; the rest goes back to the queue). Returns how many
+// ran; the caller takes the last one off `outstanding` (*finished, 0 or 1).
+// The thread running this holds a ticket (counted in `outstanding`) or was
+// sent by the owner of the device, so the device outlives it.
+uint32_t RunWork(CpuDevice* dev, Work work, uint32_t index, const Filter* filter,
+                 int* finished) {
   CpuDevice* saved_device = t_device;
+  const Filter* saved_filter = t_filter;
   bool saved_has_next = t_has_next;
   Work saved_next = t_next;
   t_device = dev;
-  {
-    int idx = Executor::ThreadIndex();
-    t_thread_index = idx < 0 ? 0 : uint32_t(idx);
-  }
+  t_filter = filter;
+  uint32_t ran = 0;
   while (true) {
     t_has_next = false;
-    peng_status_t st = work.dispatch ? RunDispatch(dev, work.dispatch) : RunCopy(dev, work.copy);
+    peng_status_t st = work.dispatch ? RunDispatch(dev, work, index) : RunCopy(dev, work.copy);
     work.completion.fn(work.completion.user_data, st);
-    bool more = t_has_next;  // the completion enqueued more work here: dev stays alive
-    if (more) work = t_next;
-    dev->outstanding.fetch_sub(1, std::memory_order_release);
-    if (!more) break;
+    ++ran;
+    if (!t_has_next) {
+      *finished = 1;
+      break;
+    }
+    // The next operation takes over this one's count in `outstanding`.
+    work = t_next;
+    if (!Accepts(filter, work)) {
+      Enqueue(dev, work, /*fresh=*/false);
+      *finished = 0;
+      break;
+    }
   }
   t_device = saved_device;
+  t_filter = saved_filter;
   t_has_next = saved_has_next;
   t_next = saved_next;
+  return ran;
+}
+
+
+// A pool thread with nothing it may take waits a moment before it leaves:
+// more usually follows within microseconds (a graph's next layer, the next
+// run of the same graph, work a helper did not get to), and taking it here
+// beats a new ticket and a wake-up. It stays while work is there that it may
+// take soon, and up to kLingerNs after the last it saw. Returns whether there
+// is work it may take now. Entered and left with `lock` held.
+bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
+  constexpr uint64_t kLingerNs = 20 * 1000;
+  // How often it looks at pool_work (about once a microsecond), and how often
+  // under the lock for work a helper has left too long.
+  constexpr int kPausesPerLook = 50;
+  constexpr uint64_t kLockedLookNs = 2 * kLeaveToHelperNs;
+  ++dev->lingering;
+  uint64_t now = NowNs();
+  uint64_t deadline = now + kLingerNs;
+  bool work;
+  while (true) {
+    size_t i;
+    if ((work = JoinableLocked(dev, nullptr) || FindWaitingLocked(dev, nullptr, &i))) break;
+    if (!dev->waiting.empty()) deadline = std::max(deadline, now + kLingerNs);  // work is around
+    if (now >= deadline) break;
+    lock.unlock();
+    uint64_t locked_look = now + kLockedLookNs;
+    while (!dev->pool_work.load(std::memory_order_relaxed) && now < locked_look && now < deadline) {
+      for (int k = 0; k < kPausesPerLook; ++k) Relax();
+      now = NowNs();
+    }
+    lock.lock();
+  }
+  --dev->lingering;
+  return work;
+}
+
+// Runs waiting work this thread may take, and joins open groups, while
+// holding thread index `index`, until none is left; then gives the index
+// back. A helper takes what `filter` accepts; a pool thread (no filter) what
+// is not left to a helper, and waits for more without its index (AwaitWork).
+// Entered with `lock` held, returns with it released.
+uint32_t Serve(CpuDevice* dev, uint32_t index, const Filter* filter, DeviceLock& lock) {
+  uint64_t saved_since = t_helping_since;
+  if (filter) t_helping_since = NowNs();
+  uint32_t ran = 0;
+  while (true) {
+    if (Group* g = JoinableLocked(dev, filter)) {
+      g->joiners.fetch_add(1, std::memory_order_relaxed);
+      uint32_t tickets = TicketsToPostLocked(dev);
+      lock.unlock();
+      PostTickets(dev, tickets);
+      RunShare(g, index);
+      lock.lock();
+      if (g->joiners.fetch_sub(1, std::memory_order_release) == 1) dev->group_left.notify_all();
+      continue;
+    }
+    size_t i;
+    if (FindWaitingLocked(dev, filter, &i)) {
+      Work work = dev->waiting.take(i);
+      NoteWorkLocked(dev);
+      uint32_t tickets = TicketsToPostLocked(dev);  // more work: bring the next thread
+      lock.unlock();
+      PostTickets(dev, tickets);
+      int finished = 0;
+      ran += RunWork(dev, work, index, filter, &finished);
+      lock.lock();
+      dev->outstanding -= finished;
+      continue;
+    }
+    if (filter) break;
+    dev->free_indices.push_back(index);  // a helper may want it meanwhile
+    index = UINT32_MAX;
+    if (!AwaitWork(dev, lock) || dev->free_indices.empty()) break;
+    index = dev->free_indices.back();
+    dev->free_indices.pop_back();
+  }
+  if (index != UINT32_MAX) dev->free_indices.push_back(index);
+  // A helper leaves work it does not take; a thread must come for it.
+  uint32_t tickets = TicketsToPostLocked(dev);
+  lock.unlock();
+  PostTickets(dev, tickets);
+  t_helping_since = saved_since;
+  return ran;
+}
+
+void RunTicket(CpuDevice* dev) {
+  bool saved_pool = t_pool_thread;
+  t_pool_thread = true;
+  DeviceLock lock(dev->mutex);
+  --dev->tickets;
+  if (!dev->free_indices.empty() && (!dev->waiting.empty() || JoinableLocked(dev, nullptr))) {
+    uint32_t index = dev->free_indices.back();
+    dev->free_indices.pop_back();
+    Serve(dev, index, nullptr, lock);  // returns unlocked, after posting what it had to
+    lock.lock();
+  }
+  t_pool_thread = saved_pool;
+  --dev->outstanding;
+  lock.unlock();  // the last touch of dev
 }
 
 peng_status_t Submit(CpuDevice* dev, const Work& work) {
-  dev->outstanding.fetch_add(1, std::memory_order_relaxed);
   if (t_device == dev && !t_has_next) {
-    t_next = work;
+    t_next = work;  // counted when the operation running now completes
     t_has_next = true;
     return PENG_OK;
   }
-  dev->executor->Enqueue([dev, work] { RunWork(dev, work); });
+  Enqueue(dev, work, /*fresh=*/true);
   return PENG_OK;
 }
 
@@ -436,22 +795,49 @@ peng_status_t QueueWaitIdle(peng_hal_queue_t* q, uint64_t timeout_ns) {
   // keeps the per-operation path free of locks.
   uint64_t deadline = timeout_ns == PENG_WAIT_FOREVER ? UINT64_MAX : NowNs() + timeout_ns;
   uint64_t sleep_ns = 1000;
-  while (dev->outstanding.load(std::memory_order_acquire) != 0) {
+  auto busy = [dev] {
+    std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+    return dev->outstanding != 0;
+  };
+  while (busy()) {
     if (NowNs() >= deadline) return PENG_ERROR_TIMEOUT;
     std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
     sleep_ns = std::min<uint64_t>(sleep_ns * 2, 1000000);
   }
   return PENG_OK;
 }
+uint32_t QueueHelp(peng_hal_queue_t* q, int (*take)(void*, const peng_hal_completion_t*),
+                   void* user) {
+  CpuDevice* dev = reinterpret_cast<CpuQueue*>(q)->device;
+  if (!take || !dev->has_work.load(std::memory_order_relaxed)) return 0;
+  Filter filter{take, user};
+  DeviceLock lock(dev->mutex);
+  // With every index held, the device already runs as wide as it may.
+  if (dev->free_indices.empty()) return 0;
+  size_t i;
+  if (!JoinableLocked(dev, &filter) && !FindWaitingLocked(dev, &filter, &i)) return 0;
+  uint32_t index = dev->free_indices.back();
+  dev->free_indices.pop_back();
+  return Serve(dev, index, &filter, lock);
+}
 const peng_hal_queue_vtable_t kQueueVtable = {
     /*.destroy = */ QueueDestroy,
     /*.enqueue_copy = */ QueueEnqueueCopy,
     /*.enqueue_dispatch = */ QueueEnqueueDispatch,
     /*.wait_idle = */ QueueWaitIdle,
+    /*.help = */ QueueHelp,
 };
 
 void DeviceDestroy(peng_hal_device_t* d) {
   auto* dev = reinterpret_cast<CpuDevice*>(d);
+  // Tickets that found nothing to do may still be on their way out.
+  while (true) {
+    {
+      std::lock_guard<AdaptiveMutex> lock(dev->mutex);
+      if (dev->outstanding == 0) break;
+    }
+    std::this_thread::yield();
+  }
   long threads = long(dev->threads);
   delete dev;
   AddWorkers(-threads);
@@ -714,7 +1100,8 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p,
   dev->link_latency_us = p->memory_space != 0 ? p->link_latency_us : 0;
   dev->set_error = p->set_error ? p->set_error : [](peng_status_t code, const char*) { return code; };
   AddWorkers(long(dev->threads));
-  dev->executor = std::make_unique<Executor>(int(dev->threads));
+  dev->pool = std::make_unique<Pool>(int(dev->threads));
+  for (uint32_t i = dev->threads; i-- > 0;) dev->free_indices.push_back(i);
   *out = &dev.release()->base;
   return PENG_OK;
 }

@@ -54,6 +54,7 @@ static const peng_hal_queue_vtable_t null_queue_vtable = {
     /*.enqueue_copy = */ null_queue_enqueue_copy,
     /*.enqueue_dispatch = */ null_queue_enqueue_dispatch,
     /*.wait_idle = */ null_queue_wait_idle,
+    /*.help = */ NULL, /* (optional) only for work that runs on host threads */
 };
 
 /* ---------------------------------------------------------------- device */

@@ -32,6 +32,12 @@
  * any thread (a worker, a driver interrupt thread). A backend must not call it
  * from inside the enqueue call that fails: a failing enqueue returns the error
  * and never calls the completion.
+ *
+ * Helping: a backend whose operations run on host threads (the CPU backend)
+ * may let a thread that waits for them run them itself, through the optional
+ * queue slot `help`. The runtime calls it from a thread that waits for a
+ * graph run, asking only for that run's operations, so the waiter works
+ * instead of sleeping while a worker wakes up.
  */
 #ifndef PENG_HAL_H_
 #define PENG_HAL_H_
@@ -45,7 +51,8 @@ extern "C" {
 /* 3: executables with entry points (one load per module and target, not per
  * kernel), launch metadata per entry, ISA features, error messages through
  * peng_hal_device_params_t.set_error, backend settings as key/value text,
- * and the embedded peng_dispatch_state_t gained workspace_size (kernel ABI 2). */
+ * the optional queue slot `help`, and the embedded peng_dispatch_state_t
+ * gained workspace_size (kernel ABI 2). */
 #define PENG_HAL_ABI_VERSION 3
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
@@ -160,6 +167,15 @@ typedef struct peng_hal_queue_vtable {
                                     peng_hal_completion_t completion);
   /* Waits until every operation enqueued so far has completed. */
   peng_status_t (*wait_idle)(peng_hal_queue_t* queue, uint64_t timeout_ns);
+  /* (optional) Runs on the calling thread operations of this queue that have
+   * not started and that take(user, &completion) accepts, their completions
+   * included, until none it accepts is left; returns how many ran (0 if none,
+   * or if the backend cannot run any here now). Everything it started has
+   * completed when it returns. The backend keeps its promises for the work it
+   * runs here (a workgroup's thread_index is still 0..compute_units-1 and
+   * unique among the workgroups running at once). NULL: waiters sleep. */
+  uint32_t (*help)(peng_hal_queue_t* queue,
+                   int (*take)(void* user, const peng_hal_completion_t* completion), void* user);
 } peng_hal_queue_vtable_t;
 
 struct peng_hal_device {

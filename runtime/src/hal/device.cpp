@@ -74,6 +74,7 @@ Result<Ref<Device>> Device::Create(Runtime* runtime, uint32_t index, std::string
     return Error(PENG_ERROR_PLUGIN_LOAD, "device '", device->name_storage_,
                  "': queue vtable lacks a required slot");
   }
+  device->help_ = qvt->help;
   return device;
 }
 

@@ -52,6 +52,12 @@ class Device : public RefCounted<Device> {
   Status EnqueueCopy(const peng_hal_copy_t& copy, peng_hal_completion_t completion);
   Status EnqueueDispatch(const peng_hal_dispatch_t& dispatch, peng_hal_completion_t completion);
   Status WaitIdle(uint64_t timeout_ns);
+  // Runs queued operations that take(user, completion) accepts on this
+  // thread, if the backend offers it (the queue's optional `help` slot);
+  // returns how many ran.
+  uint32_t Help(int (*take)(void* user, const peng_hal_completion_t* completion), void* user) {
+    return help_ ? help_(queue_, take, user) : 0;
+  }
   // Asks the backend whether the device is still there.
   Status CheckHealth();
 
@@ -68,6 +74,7 @@ class Device : public RefCounted<Device> {
   peng_hal_device_params_t params_{};
   peng_hal_device_t* hal_ = nullptr;
   peng_hal_queue_t* queue_ = nullptr;
+  decltype(peng_hal_queue_vtable_t::help) help_ = nullptr;
   peng_device_info_t info_{};
   LinkParams link_;
   std::atomic<bool> lost_{false};

@@ -80,8 +80,11 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
     graph->running().fetch_add(1, std::memory_order_acq_rel);
   }
   uint32_t n = graph->task_count();
+  run->scheduler = this;
+  run->runtime = Ref<Runtime>(runtime_);
   run->graph = Ref<Graph>(graph);
   run->done = MakeRef<Event>(runtime_);
+  run->done->set_helper(run.get());
   run->id = next_run_id_.fetch_add(1);
   run->pending.reset(new std::atomic<uint32_t>[n]);
   run->cancelled.reset(new std::atomic<uint8_t>[n]);
@@ -89,7 +92,7 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
     run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
     run->cancelled[i].store(0, std::memory_order_relaxed);
   }
-  run->remaining.store(n, std::memory_order_relaxed);
+  run->remaining = n;  // published to other threads through the scheduler's mutex
   Ref<Event> done = run->done;
 
   std::vector<Ref<Event>> waits = wait_events;
@@ -123,7 +126,7 @@ void Scheduler::StartRun(Run* run) {
   if (run->first_error.load() != PENG_OK) {
     // An event it waited for failed: cancel everything.
     for (uint32_t i = 0; i < graph.task_count(); ++i) run->cancelled[i].store(1);
-    run->remaining.store(1);
+    run->remaining = 1;
     FinishRun(run);
     return;
   }
@@ -137,11 +140,14 @@ void Scheduler::StartRun(Run* run) {
 
 void Scheduler::FinishRun(Run* run) {
   run->graph->running().fetch_sub(1, std::memory_order_acq_rel);
+  // The graph goes before the event completes: the waiter's release of the
+  // graph is then the last, and frees it on the waiter's thread.
+  run->graph = Ref<Graph>();
   Ref<Event> done = std::move(run->done);
   peng_status_t status = peng_status_t(run->first_error.load());
   std::string message = std::move(run->error_message);
-  delete run;
-  done->Complete(status, std::move(message));
+  done->Complete(status, std::move(message));  // no waiter pins the run after this
+  run->Unpin();
   // Notify under the lock: once the count is zero a waiter may destroy the
   // scheduler, so this thread must be done with idle_cv_ before it can wake.
   std::lock_guard<std::mutex> lock(idle_mutex_);
@@ -160,12 +166,31 @@ Status Scheduler::WaitIdle(uint64_t timeout_ns) {
   return OkStatus();
 }
 
+bool Run::Help() { return scheduler->HelpRun(this); }
+
+void Run::Unpin() {
+  if (pins.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+bool Scheduler::HelpRun(Run* run) {
+  uint32_t ran = 0;
+  for (auto& q : devices_) {
+    if (!q->device->lost()) ran += q->device->Help(&TakeLaunchOf, run);
+  }
+  return ran > 0;
+}
+
+int Scheduler::TakeLaunchOf(void* run, const peng_hal_completion_t* completion) {
+  return completion->fn == &Scheduler::OnHalDone &&
+         static_cast<Launch*>(completion->user_data)->run == run;
+}
+
 // ------------------------------------------------------------------ queues
 
 void Scheduler::PushReady(Run* run, const uint32_t* indices, size_t count) {
   LaunchList launches;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     for (size_t i = 0; i < count; ++i) {
       const Task& t = run->graph->task(indices[i]);
       PushLocked(ReadyTask{run, indices[i], t.priority, seq_++});
@@ -390,8 +415,12 @@ void Scheduler::Start(Launch* l) {
   }
   uint32_t n = task.arg_count;
   l->buffers.resize(n);
+  if (n == 0) {
+    Dispatch(l);  // no data to move
+    return;
+  }
   l->acquires_pending.store(n + 1, std::memory_order_relaxed);
-  if (n) {
+  {
     const TaskArg* args = graph.args(task);
     uint32_t space = devices_[l->device]->device->memory_space();
     for (uint32_t i = 0; i < n; ++i) {
@@ -430,8 +459,11 @@ void Scheduler::Dispatch(Launch* l) {
     l->shapes[i] = args[i].shape;
     l->ranks[i] = args[i].rank;
   }
+  // Every field is set below, so no zeroing first (a 128-byte clear per
+  // task shows in the profile); a new field must be set here too.
+  static_assert(sizeof(peng_hal_dispatch_t) == 136 && sizeof(peng_dispatch_state_t) == 80,
+                "peng_hal_dispatch_t changed: set its new fields below");
   peng_hal_dispatch_t& d = l->dispatch;
-  d = peng_hal_dispatch_t{};
   const KernelLaunch& launch = task.kernel->launch(l->device);
   d.executable = launch.executable;
   d.entry = launch.entry;
@@ -496,7 +528,7 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
     if (task.device < 0) {
       LaunchList launches;
       {
-        std::lock_guard<std::mutex> lock(self->mutex_);
+        std::lock_guard<AdaptiveMutex> lock(self->mutex_);
         --q.inflight;
         q.backlog_us = 0;
         q.lost = true;
@@ -543,7 +575,11 @@ uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<u
     for (uint32_t k = 0; k < count; ++k) {
       uint32_t s = succ[k];
       if (fail) run->cancelled[s].store(1, std::memory_order_relaxed);
-      if (run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The last predecessor to finish (the only one, or the others are
+      // done) has no one left to race with, so it skips the atomic update.
+      if (graph.task(s).pred_count == 1 ||
+          run->pending[s].load(std::memory_order_acquire) == 1 ||
+          run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
         if (run->cancelled[s].load(std::memory_order_relaxed)) {
           cancelled.push_back(s);
         } else {
@@ -584,13 +620,22 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   int saved_device = t_current_device;
   t_current_device = device == UINT32_MAX ? -1 : int(device);
   LaunchList launches;
+  bool run_done;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // One successor and nothing queued ahead of it: it takes this task's slot
-    // on the same device, skipping push, choose, pop and pump.
-    bool handed_over = false;
-    if (device != UINT32_MAX && ready.size() == 1 && status == PENG_OK) {
-      const Task& t = run->graph->task(ready[0]);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
+    // Counted here, under the lock this thread holds anyway: an atomic of
+    // its own would cost more than the rest of the bookkeeping.
+    run->remaining -= finished;
+    run_done = run->remaining == 0;
+    // Nothing queued ahead: the successor of highest priority takes this
+    // task's slot on the same device, skipping push, choose, pop and pump.
+    Launch* handed_over = nullptr;
+    if (device != UINT32_MAX && !ready.empty() && status == PENG_OK) {
+      size_t best = 0;
+      for (size_t k = 1; k < ready.size(); ++k) {
+        if (run->graph->task(ready[k]).priority > run->graph->task(ready[best]).priority) best = k;
+      }
+      const Task& t = run->graph->task(ready[best]);
       peng_policy_t p = policy();
       DeviceQueue& q = *devices_[device];
       bool ok = (p == PENG_POLICY_EAGER || p == PENG_POLICY_WORK_STEALING) && !q.lost &&
@@ -603,31 +648,35 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
       }
       if (ok) {
         free_launches_.push_back(l);
-        launches.push_back(NewLaunchLocked(ReadyTask{run, ready[0], t.priority, seq_++}, device));
-        handed_over = true;
-      }
-    }
-    if (handed_over) {
-      // inflight unchanged: the successor holds the slot
-    } else if (device != UINT32_MAX) {
-      DeviceQueue& q = *devices_[device];
-      --q.inflight;
-      if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
-        q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
+        handed_over = NewLaunchLocked(ReadyTask{run, ready[best], t.priority, seq_++}, device);
+        ready.erase(ready.begin() + best);
       }
     }
     if (!handed_over) {
       free_launches_.push_back(l);
+      if (device != UINT32_MAX) {
+        DeviceQueue& q = *devices_[device];
+        --q.inflight;
+        if (policy() == PENG_POLICY_COST_MODEL && l->predicted_us > 0) {
+          q.backlog_us = std::max(0.0, q.backlog_us - l->predicted_us);
+        }
+      }
+    }
+    // (With a hand-over, inflight is unchanged: the successor holds the slot.)
+    if (!ready.empty() || !handed_over) {
       for (uint32_t s : ready) {
         const Task& t = run->graph->task(s);
         PushLocked(ReadyTask{run, s, t.priority, seq_++});
       }
       PumpAllLocked(&launches);
     }
+    // Started first (LaunchAll goes backwards), so on a CPU device it runs
+    // next on this thread.
+    if (handed_over) launches.push_back(handed_over);
   }
   t_current_device = saved_device;
   // After this the run may be gone: no access to it below.
-  if (run->remaining.fetch_sub(finished, std::memory_order_acq_rel) == finished) FinishRun(run);
+  if (run_done) FinishRun(run);
   LaunchAll(launches);
 }
 

@@ -2,6 +2,8 @@
 // counter per task. Ready tasks go to queues chosen by the policy; each device
 // keeps up to `capacity` tasks in flight, pulling the next one when a task
 // completes, on the completing thread, with no scheduler thread in between.
+// A thread waiting for a run runs the run's launches itself where the device
+// allows it (the HAL queue slot `help`): the Run is its event's helper.
 //
 // Policies:
 //   EXPLICIT       a task's placement, else the first device with code for it
@@ -29,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/adaptive_mutex.h"
 #include "base/ref_count.h"
 #include "base/status.h"
 #include "graph/event.h"
@@ -39,6 +42,7 @@ namespace peng::rt {
 
 class Runtime;
 class Device;
+class Scheduler;
 struct Launch;
 
 // Launches collected under the scheduler lock, started after it: inline for
@@ -60,17 +64,28 @@ class LaunchList {
   size_t size_ = 0;
 };
 
-// One submission of a graph.
-struct Run {
+// One submission of a graph. It is its event's helper: a thread waiting for
+// the event runs the run's launches queued on devices that allow it.
+struct Run final : Event::Helper {
+  Scheduler* scheduler = nullptr;
+  // Keeps the scheduler and devices there for a helping waiter that pins the
+  // run after the graph let go (FinishRun drops `graph` before the event
+  // completes, so that the user's last release of a graph frees it).
+  Ref<Runtime> runtime;
   Ref<Graph> graph;
   Ref<Event> done;
   uint64_t id = 0;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;
   std::unique_ptr<std::atomic<uint8_t>[]> cancelled;
-  std::atomic<uint32_t> remaining{0};
+  uint32_t remaining = 0;  // tasks not finished; guarded by the scheduler's mutex
   std::atomic<int32_t> start_pending{0};
   std::atomic<int> first_error{PENG_OK};
   std::string error_message;  // written once, by whoever set first_error
+  std::atomic<uint32_t> pins{1};  // the scheduler's until FinishRun, and each helping waiter's
+
+  void Pin() override { pins.fetch_add(1, std::memory_order_relaxed); }
+  void Unpin() override;
+  bool Help() override;
 };
 
 class Scheduler {
@@ -83,6 +98,9 @@ class Scheduler {
 
   Result<Ref<Event>> Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events);
   Status WaitIdle(uint64_t timeout_ns);
+  // Runs the run's launches waiting on devices that let this thread help;
+  // returns whether any ran.
+  bool HelpRun(Run* run);
 
 
  private:
@@ -155,6 +173,8 @@ class Scheduler {
   void Start(Launch* launch);
   void Dispatch(Launch* launch);
   static void OnHalDone(void* user, peng_status_t status);
+  // Device::Help's filter: the launches of the run `user`.
+  static int TakeLaunchOf(void* run, const peng_hal_completion_t* completion);
   void Complete(Launch* launch, peng_status_t status, const char* why = nullptr);
   static void SetError(Run* run, peng_status_t status, std::string message);
   // Task index finished (run or cancelled): releases successors into `ready`
@@ -167,7 +187,7 @@ class Scheduler {
 
   Runtime* runtime_;
   std::atomic<peng_policy_t> policy_;
-  mutable std::mutex mutex_;
+  mutable AdaptiveMutex mutex_;
   std::vector<std::unique_ptr<DeviceQueue>> devices_;
   std::vector<std::pair<uint64_t, Queue>> central_;  // EAGER: per capable-device mask
   uint64_t seq_ = 0;
