@@ -481,7 +481,8 @@ void RunWorkgroup(const peng_dispatch_state_t& state, peng_kernel_fn_t fn, uint6
 // Claims and runs the group's workgroups until none is left.
 void RunShare(Group* g, uint32_t index) {
   const peng_dispatch_state_t& state = g->work->dispatch->state;
-  auto fn = reinterpret_cast<const CpuExecutable*>(g->work->dispatch->executable)->fn;
+  const peng_hal_dispatch_t* d = g->work->dispatch;
+  peng_kernel_fn_t fn = reinterpret_cast<const CpuExecutable*>(d->executable)->fns[d->entry];
   for (uint64_t i; (i = g->next.fetch_add(1, std::memory_order_relaxed)) < g->total;) {
     RunWorkgroup(state, fn, i, index, &g->failed, &g->no_memory);
   }
@@ -560,7 +561,7 @@ peng_status_t RunDispatch(CpuDevice* dev, const Work& work, uint32_t index) {
   }
   if (no_memory.load()) {
     return dev->set_error(PENG_ERROR_OUT_OF_MEMORY,
-                          ("no memory for a workspace of " + std::to_string(workspace) +
+                          ("no memory for a workspace of " + std::to_string(state.workspace_size) +
                            " bytes per workgroup")
                               .c_str());
   }
@@ -571,7 +572,7 @@ peng_status_t RunDispatch(CpuDevice* dev, const Work& work, uint32_t index) {
                           ("kernel '" + exe->names[d->entry] +
                            "' refused its dispatch state (kernel ABI " +
                            std::to_string(state.abi_version) + ", workspace " +
-                           std::to_string(workspace) + " bytes)")
+                           std::to_string(state.workspace_size) + " bytes)")
                               .c_str());
   }
   return PENG_OK;
