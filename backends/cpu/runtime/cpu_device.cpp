@@ -40,7 +40,6 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,25 +242,38 @@ class Pool {
 };
 #endif
 
-// A mutex for short critical sections touched by several threads at once:
-// under contention it spins a little before it sleeps, where std::mutex
-// sleeps at once (a futex wake-up costs microseconds on the critical path).
+// A lock for short critical sections that several threads enter at once:
+// it spins rather than sleeps (a futex wake-up costs microseconds on the
+// critical path), yields after a while (a holder the OS preempted), and
+// unlocks with a plain store (one full barrier fewer than pthread's).
 class AdaptiveMutex {
  public:
   AdaptiveMutex() = default;
   AdaptiveMutex(const AdaptiveMutex&) = delete;
   AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
-  ~AdaptiveMutex() { pthread_mutex_destroy(&mutex_); }
-  void lock() { pthread_mutex_lock(&mutex_); }
-  bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
-  void unlock() { pthread_mutex_unlock(&mutex_); }
+  void lock() {
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    for (uint32_t spins = 0;;) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 4096) {
+#if defined(__x86_64__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          std::this_thread::yield();
+        }
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+  bool try_lock() {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
 
  private:
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-  pthread_mutex_t mutex_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-#else
-  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-#endif
+  std::atomic<bool> locked_{false};
 };
 using DeviceLock = std::unique_lock<AdaptiveMutex>;
 
