@@ -40,7 +40,6 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,14 +106,15 @@ bool Accepts(const Filter* filter, const Work& work) {
 }
 
 // Operations waiting to start, oldest first, each with the time before which
-// pool threads leave it to a helper (0: none). A ring that only grows: the
-// steady state allocates nothing.
+// pool threads leave it to a helper (0: none; kUnseen: not started yet). A
+// ring that only grows: the steady state allocates nothing.
 class WorkQueue {
  public:
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
   const Work& at(size_t i) const { return items_[index(i)].work; }
   uint64_t not_before(size_t i) const { return items_[index(i)].not_before; }
+  void set_not_before(size_t i, uint64_t t) { items_[index(i)].not_before = t; }
   void push_back(const Work& work, uint64_t not_before) {
     if (size_ == items_.size()) Grow();
     items_[index(size_)] = Item{work, not_before};
@@ -249,25 +249,38 @@ class Pool {
 };
 #endif
 
-// A mutex for short critical sections touched by several threads at once:
-// under contention it spins a little before it sleeps, where std::mutex
-// sleeps at once (a futex wake-up costs microseconds on the critical path).
+// A lock for short critical sections that several threads enter at once:
+// it spins rather than sleeps (a futex wake-up costs microseconds on the
+// critical path), yields after a while (a holder the OS preempted), and
+// unlocks with a plain store (one full barrier fewer than pthread's).
 class AdaptiveMutex {
  public:
   AdaptiveMutex() = default;
   AdaptiveMutex(const AdaptiveMutex&) = delete;
   AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
-  ~AdaptiveMutex() { pthread_mutex_destroy(&mutex_); }
-  void lock() { pthread_mutex_lock(&mutex_); }
-  bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
-  void unlock() { pthread_mutex_unlock(&mutex_); }
+  void lock() {
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    for (uint32_t spins = 0;;) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 4096) {
+#if defined(__x86_64__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          std::this_thread::yield();
+        }
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+  bool try_lock() {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
 
  private:
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-  pthread_mutex_t mutex_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-#else
-  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-#endif
+  std::atomic<bool> locked_{false};
 };
 using DeviceLock = std::unique_lock<AdaptiveMutex>;
 
@@ -357,6 +370,10 @@ thread_local Scratch t_scratch;
 // waking one costs more than the whole run. Work still waiting after this is
 // more than the helper gets to, and pool threads take it.
 constexpr uint64_t kLeaveToHelperNs = 5 * 1000;
+// not_before of work left to a helper that no pool thread has seen yet: the
+// first pool thread to see it starts its kLeaveToHelperNs. Reading the clock
+// at every enqueue instead would cost the helper more than the wait is worth.
+constexpr uint64_t kUnseen = 1;
 
 // Whether something waits that a pool thread may take without waiting: an
 // open group or an operation not left to a helper.
@@ -398,7 +415,8 @@ bool FindWaitingLocked(CpuDevice* dev, const Filter* filter, size_t* out) {
       if (!Accepts(filter, dev->waiting.at(i))) continue;
     } else if (uint64_t not_before = dev->waiting.not_before(i)) {
       if (!now) now = NowNs();
-      if (now < not_before) continue;
+      if (not_before == kUnseen) dev->waiting.set_not_before(i, now + kLeaveToHelperNs);
+      if (not_before == kUnseen || now < not_before) continue;
     }
     *out = i;
     return true;
@@ -423,12 +441,16 @@ uint32_t TicketsToPostLocked(CpuDevice* dev) {
   bool work = !dev->waiting.empty();
   for (Group* g = dev->open; g && !work; g = g->next_open) work = g->unclaimed() > 0;
   if (!work) return 0;
-  if (t_helping_since && !dev->open && NowNs() - t_helping_since < kLeaveToHelperNs) {
-    bool old = false;  // work a pool thread may take now: the helper left it
-    for (size_t i = 0; i < dev->waiting.size() && !old; ++i) {
-      old = dev->waiting.not_before(i) == 0 || NowNs() >= dev->waiting.not_before(i);
+  if (t_helping_since && !dev->open) {
+    uint64_t now = NowNs();
+    if (now - t_helping_since < kLeaveToHelperNs) {
+      bool old = false;  // work a pool thread may take now: the helper left it
+      for (size_t i = 0; i < dev->waiting.size() && !old; ++i) {
+        uint64_t not_before = dev->waiting.not_before(i);
+        old = not_before == 0 || (not_before != kUnseen && now >= not_before);
+      }
+      if (!old) return 0;
     }
-    if (!old) return 0;
   }
   dev->tickets = 1;
   ++dev->outstanding;
@@ -445,9 +467,7 @@ void Enqueue(CpuDevice* dev, const Work& work, bool fresh) {
   // Work from a thread that is not a pool thread is left to a helper a
   // moment, unless it is work that thread's own help does not take.
   uint64_t not_before = 0;
-  if (!t_pool_thread && (!t_filter || Accepts(t_filter, work))) {
-    not_before = NowNs() + kLeaveToHelperNs;
-  }
+  if (!t_pool_thread && (!t_filter || Accepts(t_filter, work))) not_before = kUnseen;
   uint32_t tickets;
   {
     std::lock_guard<AdaptiveMutex> lock(dev->mutex);
