@@ -60,6 +60,7 @@ Scheduler::Scheduler(Runtime* runtime, peng_policy_t policy) : runtime_(runtime)
 
 Scheduler::~Scheduler() {
   WaitIdle(PENG_WAIT_FOREVER);
+  delete spare_run_.load(std::memory_order_acquire);
   for (Launch* l : free_launches_) delete l;
 }
 
@@ -71,7 +72,8 @@ bool Scheduler::learning() const {
 }
 
 Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>& wait_events) {
-  auto run = std::make_unique<Run>();
+  std::unique_ptr<Run> run(spare_run_.exchange(nullptr, std::memory_order_acquire));
+  if (!run) run = std::make_unique<Run>();
   {
     // Finalize and the running count change together, so a concurrent
     // AddTask either sees the run or the run sees the finished graph.
@@ -86,8 +88,14 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
   run->done = MakeRef<Event>(runtime_);
   run->done->set_helper(run.get());
   run->id = next_run_id_.fetch_add(1);
-  run->pending.reset(new std::atomic<uint32_t>[n]);
-  run->cancelled.reset(new std::atomic<uint8_t>[n]);
+  run->first_error.store(PENG_OK, std::memory_order_relaxed);
+  run->error_message.clear();
+  run->pins.store(1, std::memory_order_relaxed);
+  if (run->capacity < n) {
+    run->pending.reset(new std::atomic<uint32_t>[n]);
+    run->cancelled.reset(new std::atomic<uint8_t>[n]);
+    run->capacity = n;
+  }
   for (uint32_t i = 0; i < n; ++i) {
     run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
     run->cancelled[i].store(0, std::memory_order_relaxed);
@@ -169,7 +177,13 @@ Status Scheduler::WaitIdle(uint64_t timeout_ns) {
 bool Run::Help() { return scheduler->HelpRun(this); }
 
 void Run::Unpin() {
-  if (pins.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  if (pins.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Kept for the next submission. The runtime reference goes last: if it is
+  // the last one, the scheduler (and with it this run) goes with it.
+  Ref<Runtime> keep = std::move(runtime);
+  graph = Ref<Graph>();
+  done = Ref<Event>();
+  delete scheduler->spare_run_.exchange(this, std::memory_order_acq_rel);
 }
 
 bool Scheduler::HelpRun(Run* run) {

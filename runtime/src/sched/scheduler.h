@@ -75,6 +75,9 @@ struct Run final : Event::Helper {
   Ref<Graph> graph;
   Ref<Event> done;
   uint64_t id = 0;
+  // Per task; `capacity` of each. A finished run is kept for the next
+  // submission (Scheduler::spare_run_), arrays included.
+  uint32_t capacity = 0;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;
   std::unique_ptr<std::atomic<uint8_t>[]> cancelled;
   uint32_t remaining = 0;  // tasks not finished; guarded by the scheduler's mutex
@@ -199,6 +202,10 @@ class Scheduler {
   std::condition_variable idle_cv_;
   std::atomic<uint64_t> active_runs_{0};
   std::atomic<uint64_t> next_run_id_{1};
+  // The last finished run, reused by the next submission: re-running a graph
+  // then allocates nothing for it.
+  std::atomic<Run*> spare_run_{nullptr};
+  friend struct Run;
 };
 
 }  // namespace peng::rt
