@@ -177,9 +177,9 @@ void mlir::peng::cpu::buildCpuCodegenPipeline(OpPassManager &pm, const CpuTarget
     if (targetHas(options, "avx512f")) {
       // 32 registers: 6 x 4 accumulators (64 columns), 4 for B, one
       // broadcast. 128 x 64 f32 = 32 KiB of B per panel, L1-sized. Measured
-      // on a Zen 4 (bench/kernels, 1024^3, 2 threads): 247 -> 294 GFLOP/s
-      // against 6 x 2 with 256-row panels; 12 x 2 made 212 (A's 12 rows are
-      // 4 KiB apart) and 8 x 3 made 283.
+      // on an AVX-512 EPYC (znver5; bench/kernels, 1024^3, 2 threads): 247 ->
+      // 294 GFLOP/s against 6 x 2 with 256-row panels; 12 x 2 made 212 (A's
+      // 12 rows are 4 KiB apart) and 8 x 3 made 283.
       matmul.vectorWidth = 16;
       matmul.vectorsPerRow = 4;
       matmul.packKc = 128;
