@@ -9,10 +9,14 @@ namespace peng::cpu_isa {
 // x86-64-v2 adds sse4.2 and popcnt; v3 adds avx, avx2, fma, bmi and bmi2
 // (and f16c, lzcnt, movbe, which every CPU with avx2 has); v4 adds the five
 // AVX-512 subsets.
-inline constexpr const char* kX86Features[] = {
-    "sse4.2", "popcnt", "avx", "avx2", "fma", "bmi", "bmi2",
-    "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
-};
+// X(name) per feature: the runtime half expands it into
+// __builtin_cpu_supports(name) tests, which take literals only.
+#define PENG_X86_FEATURES(X)                                                     \
+  X("sse4.2") X("popcnt") X("avx") X("avx2") X("fma") X("bmi") X("bmi2")         \
+  X("avx512f") X("avx512cd") X("avx512bw") X("avx512dq") X("avx512vl")
+#define PENG_ISA_LIST_ITEM(name) name,
+inline constexpr const char* kX86Features[] = {PENG_X86_FEATURES(PENG_ISA_LIST_ITEM)};
+#undef PENG_ISA_LIST_ITEM
 
 // RISC-V: the vector extension (every rvv variant needs it) and half-precision
 // vector arithmetic.

@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/adaptive_mutex.h"
 #include "elf_loader.h"
 #include "isa_features.h"
 #include "peng/hal.h"
@@ -249,39 +250,8 @@ class Pool {
 };
 #endif
 
-// A lock for short critical sections that several threads enter at once:
-// it spins rather than sleeps (a futex wake-up costs microseconds on the
-// critical path), yields after a while (a holder the OS preempted), and
-// unlocks with a plain store (one full barrier fewer than pthread's).
-class AdaptiveMutex {
- public:
-  AdaptiveMutex() = default;
-  AdaptiveMutex(const AdaptiveMutex&) = delete;
-  AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
-  void lock() {
-    if (!locked_.exchange(true, std::memory_order_acquire)) return;
-    for (uint32_t spins = 0;;) {
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 4096) {
-#if defined(__x86_64__)
-          __builtin_ia32_pause();
-#endif
-        } else {
-          std::this_thread::yield();
-        }
-      }
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-    }
-  }
-  bool try_lock() {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
-  }
-  void unlock() { locked_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> locked_{false};
-};
+using peng::rt::AdaptiveMutex;
+using peng::rt::CpuRelax;
 using DeviceLock = std::unique_lock<AdaptiveMutex>;
 
 struct CpuDevice {
@@ -330,14 +300,6 @@ thread_local const Filter* t_filter = nullptr;
 thread_local bool t_has_next = false;
 thread_local Work t_next;
 thread_local bool t_pool_thread = false;  // runs the device pools' tickets
-
-void Relax() {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
 
 void SleepUntil(uint64_t deadline_ns) {
   uint64_t now = NowNs();
@@ -538,7 +500,7 @@ void RunGroup(CpuDevice* dev, const Work& work, uint64_t total, uint32_t index,
     lock.unlock();
     for (uint64_t until = NowNs() + 20 * 1000;
          g.joiners.load(std::memory_order_acquire) && NowNs() < until;) {
-      Relax();
+      CpuRelax();
     }
     lock.lock();
   }
@@ -679,7 +641,7 @@ bool AwaitWork(CpuDevice* dev, DeviceLock& lock) {
     lock.unlock();
     uint64_t locked_look = now + kLockedLookNs;
     while (!dev->pool_work.load(std::memory_order_relaxed) && now < locked_look && now < deadline) {
-      for (int k = 0; k < kPausesPerLook; ++k) Relax();
+      for (int k = 0; k < kPausesPerLook; ++k) CpuRelax();
       now = NowNs();
     }
     lock.lock();
@@ -914,23 +876,12 @@ bool IsaDisabled(const char* feature) {
 bool CpuHasFeature(const std::string& f) {
   if (IsaDisabled(f.c_str())) return false;
 #if defined(__x86_64__)
-  bool known = false;
-  for (const char* k : peng::cpu_isa::kX86Features) known |= f == k;
-  if (!known) return false;
   __builtin_cpu_init();
-  // __builtin_cpu_supports takes literals only.
-  if (f == "sse4.2") return __builtin_cpu_supports("sse4.2");
-  if (f == "popcnt") return __builtin_cpu_supports("popcnt");
-  if (f == "avx") return __builtin_cpu_supports("avx");
-  if (f == "avx2") return __builtin_cpu_supports("avx2");
-  if (f == "fma") return __builtin_cpu_supports("fma");
-  if (f == "bmi") return __builtin_cpu_supports("bmi");
-  if (f == "bmi2") return __builtin_cpu_supports("bmi2");
-  if (f == "avx512f") return __builtin_cpu_supports("avx512f");
-  if (f == "avx512cd") return __builtin_cpu_supports("avx512cd");
-  if (f == "avx512bw") return __builtin_cpu_supports("avx512bw");
-  if (f == "avx512dq") return __builtin_cpu_supports("avx512dq");
-  if (f == "avx512vl") return __builtin_cpu_supports("avx512vl");
+  // __builtin_cpu_supports takes literals only: one test per listed name.
+#define PENG_CPU_HAS(name) \
+  if (f == name) return __builtin_cpu_supports(name);
+  PENG_X86_FEATURES(PENG_CPU_HAS)
+#undef PENG_CPU_HAS
   return false;
 #elif defined(__riscv)
 #if defined(__riscv_vector)

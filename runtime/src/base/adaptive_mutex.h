@@ -8,12 +8,22 @@
 //
 //   AdaptiveMutex m;
 //   { std::lock_guard<AdaptiveMutex> lock(m); ... }
+// The scheduler and the CPU backend (backends/cpu/runtime) both use it.
 #pragma once
 
 #include <atomic>
 #include <thread>
 
 namespace peng::rt {
+
+// One pause in a spin loop: the CPU's spin hint where there is one.
+inline void CpuRelax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 class AdaptiveMutex {
  public:

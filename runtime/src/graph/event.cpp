@@ -3,18 +3,10 @@
 #include <chrono>
 #include <thread>
 
+#include "base/adaptive_mutex.h"
 #include "base/clock.h"
 
 namespace peng::rt {
-namespace {
-void Relax() {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-}  // namespace
 
 bool Event::Complete(peng_status_t status, std::string message) {
   std::vector<Callback> callbacks;
@@ -67,7 +59,7 @@ void Event::HelpUntilComplete() {
     uint64_t now = NowNs();
     if (!idle_since) idle_since = now;
     else if (now - idle_since > kSpinNs) break;
-    for (int k = 0; k < kPausesPerLook; ++k) Relax();
+    for (int k = 0; k < kPausesPerLook; ++k) CpuRelax();
   }
   helper->Unpin();
 }

@@ -190,6 +190,7 @@ Status Module::LoadOnDevices() {
         l.executable = *loaded;
         l.entry = uint32_t(entry);
         std::memcpy(l.grid, e.grid, sizeof(l.grid));
+        l.own_grid = std::memcmp(e.grid, kernel.grid_, sizeof(l.grid)) != 0;
         l.workspace = e.workspace;
         kernel.supported_mask_ |= uint64_t(1) << d;
         bool kept = false;

@@ -64,6 +64,9 @@ class Executable : public RefCounted<Executable> {
 struct KernelLaunch {
   peng_hal_executable_t* executable = nullptr;
   uint32_t entry = 0;
+  // Set when this variant splits the work unlike Kernel::grid(): the
+  // dispatch then computes its own workgroup counts from `grid`.
+  bool own_grid = false;
   peng_grid_dim_t grid[3] = {};
   uint64_t workspace = 0;
 };

@@ -482,12 +482,17 @@ void Scheduler::Dispatch(Launch* l) {
   d.executable = launch.executable;
   d.entry = launch.entry;
   d.state.abi_version = PENG_KERNEL_ABI_VERSION;
-  // This device's variant may split the work its own way.
-  for (int g = 0; g < 3; ++g) {
-    const peng_grid_dim_t& gd = launch.grid[g];
-    d.state.workgroup_count[g] =
-        gd.tile == 0 ? 1
-                     : uint32_t((uint64_t(args[gd.arg].shape[gd.dim]) + gd.tile - 1) / gd.tile);
+  if (!launch.own_grid) {
+    // AddTask counted the workgroups of the kernel's grid already.
+    std::memcpy(d.state.workgroup_count, task.workgroups, sizeof(task.workgroups));
+  } else {
+    // This device's variant splits the work its own way.
+    for (int g = 0; g < 3; ++g) {
+      const peng_grid_dim_t& gd = launch.grid[g];
+      d.state.workgroup_count[g] =
+          gd.tile == 0 ? 1
+                       : uint32_t((uint64_t(args[gd.arg].shape[gd.dim]) + gd.tile - 1) / gd.tile);
+    }
   }
   d.state.binding_count = n;
   d.state.bindings = l->slots.data();

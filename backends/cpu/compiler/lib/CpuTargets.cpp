@@ -68,14 +68,6 @@ public:
     return o;
   }
 
-protected:
-  static FailureOr<std::unique_ptr<TargetVariant>> variant(CpuTargetOptions options,
-                                                          std::string *error) {
-    FailureOr<CpuIsa> isa = resolveIsa(options, error);
-    if (failed(isa))
-      return failure();
-    return std::unique_ptr<TargetVariant>(std::make_unique<CpuVariant>(options, *isa));
-  }
 };
 
 class HostTarget : public CpuTargetBase {
@@ -101,18 +93,17 @@ public:
       CpuTargetOptions options;
       options.hostCpu = c;
       std::string why;
-      auto v = variant(options, &why);
-      if (failed(v)) {
+      FailureOr<CpuIsa> isa = resolveIsa(options, &why);
+      if (failed(isa)) {
         *error = "--host-cpu: " + why;
         return failure();
       }
-      FailureOr<CpuIsa> isa = resolveIsa(options, &why);
       if (llvm::is_contained(seen, isa->cpu)) {
         *error = "two host variants for " + isa->cpu;
         return failure();
       }
       seen.push_back(isa->cpu);
-      out.push_back(std::move(*v));
+      out.push_back(std::make_unique<CpuVariant>(options, *isa));
     }
     return out;
   }
@@ -156,10 +147,10 @@ public:
       CpuTargetOptions options;
       options.arch = CpuArch::Rvv;
       options.rvvVlen = vlen;
-      auto v = variant(options, error);
-      if (failed(v))
+      FailureOr<CpuIsa> isa = resolveIsa(options, error);
+      if (failed(isa))
         return failure();
-      out.push_back(std::move(*v));
+      out.push_back(std::make_unique<CpuVariant>(options, *isa));
     }
     return out;
   }
