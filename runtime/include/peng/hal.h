@@ -27,6 +27,13 @@
  * thread may call enqueue_* at any time, also concurrently and from inside a
  * completion: a backend makes its queue thread-safe.
  *
+ * Device-side ordering (optional): a queue whose vtable sets
+ * PENG_HAL_QUEUE_ORDERING can chain work on the device (an in-order queue,
+ * event wait lists). The runtime then enqueues a launch whose predecessors
+ * all went to the same queue as soon as they are enqueued, not when they
+ * complete, naming them in dispatch.waits: a chain of launches on one
+ * accelerator costs no host round trip per launch. See peng_hal_dispatch_t.
+ *
  * Completions: enqueue_* calls return at once; when the operation finishes the
  * backend calls completion.fn(completion.user_data, status) exactly once, from
  * any thread (a worker, a driver interrupt thread). A backend must not call it
@@ -51,7 +58,8 @@ extern "C" {
 /* 3: executables with entry points (one load per module and target, not per
  * kernel), launch metadata per entry, ISA features, error messages through
  * peng_hal_device_params_t.set_error, backend settings as key/value text,
- * the optional queue slot `help`, and the embedded peng_dispatch_state_t
+ * the optional queue slot `help`, device-side ordering (dispatch ids and
+ * waits, PENG_HAL_QUEUE_ORDERING), and the embedded peng_dispatch_state_t
  * gained workspace_size (kernel ABI 2). */
 #define PENG_HAL_ABI_VERSION 3
 #define PENG_HAL_EXPORT PENG_API
@@ -113,6 +121,19 @@ typedef struct peng_hal_dispatch {
   /* Work the timing model charges for this launch (see peng_device_info_t). */
   double flops;
   double bytes;
+  /* This launch's number on its queue: increasing, never 0, set on every
+   * queue. A backend that names launches in its own records may use it. */
+  uint64_t id;
+  /* Device-side ordering, only on queues with PENG_HAL_QUEUE_ORDERING (else
+   * always 0): launches enqueued earlier on this queue, by id, that must
+   * complete before this one starts. Some may have completed already (and
+   * their completions been called): those are satisfied. If one of them
+   * failed, the backend completes this launch with PENG_ERROR_CANCELLED, or
+   * runs it anyway (the runtime then discards its result). The runtime
+   * treats a launch's outputs as valid in the device's memory, for later
+   * launches on this queue, from the time the launch is enqueued. */
+  uint32_t wait_count;
+  const uint64_t* waits;
 } peng_hal_dispatch_t;
 
 /* A copy between a device buffer and host memory or between two buffers of
@@ -176,7 +197,14 @@ typedef struct peng_hal_queue_vtable {
    * unique among the workgroups running at once). NULL: waiters sleep. */
   uint32_t (*help)(peng_hal_queue_t* queue,
                    int (*take)(void* user, const peng_hal_completion_t* completion), void* user);
+  /* PENG_HAL_QUEUE_* bits; 0 (the default of a shorter initializer): none. */
+  uint32_t flags;
 } peng_hal_queue_vtable_t;
+
+/* The queue honours peng_hal_dispatch_t.waits (device-side ordering). Such a
+ * backend should also fill dispatch.timestamps: a launch waits on the device
+ * for its predecessors, so the host's enqueue time is not its start. */
+#define PENG_HAL_QUEUE_ORDERING 1u
 
 struct peng_hal_device {
   peng_hal_resource_t resource;

@@ -33,6 +33,7 @@ struct Launch {
   std::vector<uint64_t> sizes;
   std::vector<const int64_t*> shapes;
   std::vector<uint32_t> ranks;
+  std::vector<uint64_t> waits;  // device-side ordering: launches this one waits for
 };
 
 namespace {
@@ -475,7 +476,7 @@ void Scheduler::Dispatch(Launch* l) {
   }
   // Every field is set below, so no zeroing first (a 128-byte clear per
   // task shows in the profile); a new field must be set here too.
-  static_assert(sizeof(peng_hal_dispatch_t) == 136 && sizeof(peng_dispatch_state_t) == 80,
+  static_assert(sizeof(peng_hal_dispatch_t) == 160 && sizeof(peng_dispatch_state_t) == 80,
                 "peng_hal_dispatch_t changed: set its new fields below");
   peng_hal_dispatch_t& d = l->dispatch;
   const KernelLaunch& launch = task.kernel->launch(l->device);
@@ -508,6 +509,9 @@ void Scheduler::Dispatch(Launch* l) {
   d.timestamps = l->measure ? l->timestamps : nullptr;
   d.flops = task.flops;
   d.bytes = task.bytes;
+  d.id = devices_[l->device]->next_op.fetch_add(1, std::memory_order_relaxed);
+  d.wait_count = uint32_t(l->waits.size());
+  d.waits = l->waits.data();
   Status st = devices_[l->device]->device->EnqueueDispatch(d, peng_hal_completion_t{&OnHalDone, l});
   if (!st.ok()) {
     Report(st);

@@ -160,6 +160,7 @@ class Scheduler {
     uint32_t capacity = 2;
     double backlog_us = 0;  // predicted work queued or running (cost policy)
     bool lost = false;
+    std::atomic<uint64_t> next_op{1};  // peng_hal_dispatch_t.id
   };
 
   void StartRun(Run* run);
