@@ -251,6 +251,11 @@ Status Graph::Finalize() {
   std::vector<uint32_t> fill(n);
   for (uint32_t i = 0; i < n; ++i) fill[i] = tasks_[i].succ_begin;
   for (auto [a, b] : edges_) succ_[fill[a]++] = b;
+  pred_begin_.assign(n + 1, 0);
+  for (uint32_t i = 0; i < n; ++i) pred_begin_[i + 1] = pred_begin_[i] + tasks_[i].pred_count;
+  pred_.assign(edges_.size(), 0);
+  for (uint32_t i = 0; i < n; ++i) fill[i] = pred_begin_[i];
+  for (auto [a, b] : edges_) pred_[fill[b]++] = a;
   roots_.clear();
   for (uint32_t i = 0; i < n; ++i) {
     if (tasks_[i].pred_count == 0) roots_.push_back(i);

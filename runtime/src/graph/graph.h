@@ -74,6 +74,8 @@ class Graph : public RefCounted<Graph> {
     uint32_t end = i + 1 < tasks_.size() ? tasks_[i + 1].succ_begin : uint32_t(succ_.size());
     return end - tasks_[i].succ_begin;
   }
+  const uint32_t* predecessors(uint32_t i) const { return pred_.data() + pred_begin_[i]; }
+  uint32_t predecessor_count(uint32_t i) const { return pred_begin_[i + 1] - pred_begin_[i]; }
   const std::vector<uint32_t>& roots() const { return roots_; }
   // Buffers the graph touches and whether any task writes them.
   const std::vector<std::pair<Buffer*, bool>>& buffer_modes() const { return buffer_modes_; }
@@ -101,6 +103,8 @@ class Graph : public RefCounted<Graph> {
 
   bool finalized_ = false;
   std::vector<uint32_t> succ_;
+  std::vector<uint32_t> pred_;        // for device-side ordering's wait lists
+  std::vector<uint32_t> pred_begin_;  // n + 1 offsets into pred_
   std::vector<uint32_t> roots_;
   std::vector<std::pair<Buffer*, bool>> buffer_modes_;
   std::atomic<uint32_t> running_{0};

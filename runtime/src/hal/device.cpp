@@ -75,6 +75,7 @@ Result<Ref<Device>> Device::Create(Runtime* runtime, uint32_t index, std::string
                  "': queue vtable lacks a required slot");
   }
   device->help_ = qvt->help;
+  device->ordering_ = (qvt->flags & PENG_HAL_QUEUE_ORDERING) != 0;
   return device;
 }
 

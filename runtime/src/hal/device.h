@@ -38,6 +38,8 @@ class Device : public RefCounted<Device> {
   const peng_hal_device_params_t& params() const { return params_; }
   peng_hal_device_t* hal() const { return hal_; }
   peng_hal_queue_t* queue() const { return queue_; }
+  // The queue chains dependent launches on the device (PENG_HAL_QUEUE_ORDERING).
+  bool ordering() const { return ordering_; }
 
   bool lost() const { return lost_.load(std::memory_order_acquire); }
   // Marks the device lost for good; returns true the first time.
@@ -75,6 +77,7 @@ class Device : public RefCounted<Device> {
   peng_hal_device_t* hal_ = nullptr;
   peng_hal_queue_t* queue_ = nullptr;
   decltype(peng_hal_queue_vtable_t::help) help_ = nullptr;
+  bool ordering_ = false;
   peng_device_info_t info_{};
   LinkParams link_;
   std::atomic<bool> lost_{false};

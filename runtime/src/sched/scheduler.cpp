@@ -23,6 +23,7 @@ struct Launch {
   uint32_t device;
   double predicted_us;
   bool measure;  // timestamps wanted (models learning, or tracing)
+  bool early;    // enqueued before its predecessors completed (device-side ordering)
   uint64_t enqueue_ns;
   uint64_t timestamps[2];
   std::atomic<uint32_t> acquires_pending;
@@ -55,6 +56,7 @@ Scheduler::Scheduler(Runtime* runtime, peng_policy_t policy) : runtime_(runtime)
     const peng_device_info_t& info = q->device->info();
     uint32_t depth = runtime->queue_depth(d);
     q->capacity = depth ? depth : std::max<uint32_t>(2, 2 * std::max<uint32_t>(1, info.compute_units));
+    ordering_ = ordering_ || q->device->ordering();
     devices_.push_back(std::move(q));
   }
 }
@@ -100,6 +102,22 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
   for (uint32_t i = 0; i < n; ++i) {
     run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
     run->cancelled[i].store(0, std::memory_order_relaxed);
+  }
+  run->ordered = ordering_;
+  if (ordering_) {
+    if (run->ordered_capacity < n) {
+      run->unissued.reset(new std::atomic<uint32_t>[n]);
+      run->issue_device.reset(new std::atomic<int32_t>[n]);
+      run->started.reset(new std::atomic<uint8_t>[n]);
+      run->op_id.reset(new uint64_t[n]);
+      run->ordered_capacity = n;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      run->unissued[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
+      run->issue_device[i].store(-1, std::memory_order_relaxed);
+      run->started[i].store(Run::kNotStarted, std::memory_order_relaxed);
+    }
+    run->early_ok.store(true, std::memory_order_relaxed);
   }
   run->remaining = n;  // published to other threads through the scheduler's mutex
   Ref<Event> done = run->done;
@@ -376,6 +394,8 @@ Launch* Scheduler::NewLaunchLocked(const ReadyTask& rt, uint32_t device) {
   l->device = device;
   l->predicted_us = -1;
   l->measure = false;
+  l->early = false;
+  l->waits.clear();
   l->acquire_error.store(PENG_OK, std::memory_order_relaxed);
   return l;
 }
@@ -509,17 +529,125 @@ void Scheduler::Dispatch(Launch* l) {
   d.timestamps = l->measure ? l->timestamps : nullptr;
   d.flops = task.flops;
   d.bytes = task.bytes;
-  d.id = devices_[l->device]->next_op.fetch_add(1, std::memory_order_relaxed);
+  DeviceQueue& q = *devices_[l->device];
+  d.id = q.next_op.fetch_add(1, std::memory_order_relaxed);
   d.wait_count = uint32_t(l->waits.size());
   d.waits = l->waits.data();
-  Status st = devices_[l->device]->device->EnqueueDispatch(d, peng_hal_completion_t{&OnHalDone, l});
+  Run* run = l->run;
+  const uint32_t index = l->index, device = l->device;
+  const bool ordering = run->ordered && q.device->ordering();
+  Ref<Graph> pinned_graph;
+  if (ordering) {
+    // Outputs written whole are valid in the device's memory from now on,
+    // for launches this queue runs after this one: a successor enqueued
+    // early must not fetch the old contents over them. (Outputs also read
+    // were fetched there already; their other copies stay valid until the
+    // completion, for nobody else may touch them before.)
+    uint32_t space = q.device->memory_space();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (args[i].access == PENG_ACCESS_WRITE) args[i].buffer->CommitWrite(space);
+    }
+    // The launch may complete, and the run finish, before the enqueue
+    // returns: keep the run and its graph for the successors below.
+    run->Pin();
+    pinned_graph = run->graph;
+  }
+  Status st = q.device->EnqueueDispatch(d, peng_hal_completion_t{&OnHalDone, l});
+  // `l` may be complete and reused from here on.
   if (!st.ok()) {
     Report(st);
     if (st.code() == PENG_ERROR_DEVICE_LOST) {
       OnHalDone(l, PENG_ERROR_DEVICE_LOST);
-      return;
+    } else {
+      Complete(l, st.code(), st.message().c_str());
     }
-    Complete(l, st.code(), st.message().c_str());
+  } else if (ordering) {
+    StartSuccessorsEarly(run, *pinned_graph, index, device, d.id);
+  }
+  if (ordering) {
+    pinned_graph = Ref<Graph>();
+    run->Unpin();  // may free the runtime, and this scheduler with it
+  }
+}
+
+void Scheduler::StartSuccessorsEarly(Run* run, const Graph& graph, uint32_t index,
+                                     uint32_t device, uint64_t id) {
+  run->op_id[index] = id;  // published to the successors by the release below
+  const uint32_t* succ = graph.successors(index);
+  uint32_t count = graph.successor_count(index);
+  uint32_t candidates[16];
+  uint32_t found = 0;
+  const int32_t dev = int32_t(device);
+  for (uint32_t k = 0; k < count; ++k) {
+    uint32_t s = succ[k];
+    int32_t expected = -1;
+    if (!run->issue_device[s].compare_exchange_strong(expected, dev, std::memory_order_acq_rel) &&
+        expected != dev) {
+      run->issue_device[s].store(-2, std::memory_order_release);
+    }
+    if (run->unissued[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+    if (run->issue_device[s].load(std::memory_order_acquire) != dev ||
+        !run->early_ok.load(std::memory_order_acquire) ||
+        run->cancelled[s].load(std::memory_order_relaxed)) {
+      continue;
+    }
+    // Past 16 at once the rest start the usual way, when their inputs are done.
+    if (found < 16) candidates[found++] = s;
+  }
+  if (found == 0) return;
+  LaunchList launches;
+  {
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
+    DeviceQueue& q = *devices_[device];
+    for (uint32_t c = 0; c < found && !q.lost; ++c) {
+      uint32_t s = candidates[c];
+      const Task& t = graph.task(s);
+      if (t.device >= 0 ? t.device != dev : !t.kernel->SupportedOn(device)) continue;
+      ReadyTask rt{run, s, t.priority, 0};
+      // The cost model may still prefer another device (its inputs are
+      // elsewhere too, or this one is busy); other policies keep the data here.
+      if (t.device < 0 && policy() == PENG_POLICY_COST_MODEL && ChooseDeviceLocked(rt) != dev) {
+        continue;
+      }
+      uint8_t state = Run::kNotStarted;
+      if (!run->started[s].compare_exchange_strong(state, Run::kStartedEarly,
+                                                   std::memory_order_acq_rel)) {
+        continue;  // its predecessors completed meanwhile: it started the usual way
+      }
+      rt.seq = seq_++;
+      Launch* l = NewLaunchLocked(rt, device);
+      l->early = true;
+      const uint32_t* preds = graph.predecessors(s);
+      for (uint32_t p = 0, np = graph.predecessor_count(s); p < np; ++p) {
+        l->waits.push_back(run->op_id[preds[p]]);
+      }
+      ++q.inflight;  // past the capacity: it waits on the device, not here
+      if (policy() == PENG_POLICY_COST_MODEL) {
+        double us = PredictUs(t, device);
+        q.backlog_us += us > 0 ? us : 0;
+      }
+      launches.push_back(l);
+    }
+  }
+  LaunchAll(launches);
+}
+
+bool Scheduler::ClaimStart(Run* run, uint32_t task) {
+  if (!run->ordered) return true;
+  std::atomic<uint8_t>& started = run->started[task];
+  uint8_t state = started.load(std::memory_order_acquire);
+  while (true) {
+    if (state == Run::kNotStarted) {
+      if (started.compare_exchange_weak(state, Run::kStarted, std::memory_order_acq_rel)) return true;
+    } else if (state == Run::kStartedEarly) {
+      // Its own completion finishes it; a lost device restarts it now.
+      if (started.compare_exchange_weak(state, Run::kStartedEarlyPredsDone,
+                                        std::memory_order_acq_rel)) {
+        return false;
+      }
+    } else {
+      return false;
+    }
   }
 }
 
@@ -547,8 +675,24 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
     }
   } else if (status == PENG_ERROR_DEVICE_LOST) {
     self->runtime_->OnDeviceLost(l->device);
-    // Another device may still run it, if the placement allows it.
-    if (task.device < 0) {
+    Run* run = l->run;
+    // Launches enqueued early may have lost predecessors with the device:
+    // from now on the run starts tasks only the usual way.
+    if (run->ordered) run->early_ok.store(false, std::memory_order_release);
+    bool restart_later = false;
+    if (l->early) {
+      uint8_t state = Run::kStartedEarly;
+      restart_later = run->started[l->index].compare_exchange_strong(state, Run::kNotStarted,
+                                                                     std::memory_order_acq_rel);
+      // Else its predecessors are done (kStartedEarlyPredsDone): it may move now.
+      if (!restart_later) run->started[l->index].store(Run::kStarted, std::memory_order_release);
+      if (!restart_later && run->cancelled[l->index].load(std::memory_order_relaxed)) {
+        status = PENG_ERROR_CANCELLED;
+      }
+    }
+    // Another device may still run it, if the placement allows it; a task
+    // whose predecessors are not done starts when they are (Release).
+    if (status == PENG_ERROR_DEVICE_LOST && (task.device < 0 || restart_later)) {
       LaunchList launches;
       {
         std::lock_guard<AdaptiveMutex> lock(self->mutex_);
@@ -561,7 +705,7 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
           orphans.push_back(q.queue.top());
           q.queue.pop();
         }
-        orphans.push_back(ReadyTask{l->run, l->index, task.priority, self->seq_++});
+        if (!restart_later) orphans.push_back(ReadyTask{l->run, l->index, task.priority, self->seq_++});
         self->free_launches_.push_back(l);
         for (const auto& o : orphans) self->PushLocked(o);
         self->PumpAllLocked(&launches);
@@ -603,6 +747,7 @@ uint32_t Scheduler::Release(Run* run, uint32_t index, bool failed, std::vector<u
       if (graph.task(s).pred_count == 1 ||
           run->pending[s].load(std::memory_order_acquire) == 1 ||
           run->pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (!ClaimStart(run, s)) continue;  // enqueued early: its completion finishes it
         if (run->cancelled[s].load(std::memory_order_relaxed)) {
           cancelled.push_back(s);
         } else {
@@ -628,7 +773,16 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   Run* run = l->run;
   uint32_t index = l->index;
   uint32_t device = l->device;
-  if (status != PENG_OK) {
+  bool quiet = false;
+  if (l->early && run->cancelled[index].load(std::memory_order_relaxed)) {
+    // A predecessor failed while this waited on the device: its result (if
+    // the backend ran it anyway) is void, and the predecessor reports why.
+    status = PENG_ERROR_CANCELLED;
+    quiet = true;
+  } else if (l->early && status == PENG_ERROR_CANCELLED) {
+    quiet = true;  // the backend's word for the same; the failed predecessor reports
+  }
+  if (status != PENG_OK && !quiet) {
     const Task& t = run->graph->task(index);
     std::string msg = "task " + std::to_string(index) + " (kernel '" + t.kernel->name() + "')";
     if (device != UINT32_MAX) msg += " on device '" + std::string(devices_[device]->device->name()) + "'";

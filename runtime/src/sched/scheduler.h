@@ -18,6 +18,13 @@
 // A placement set on a task is honoured by every policy. A device never gets
 // a kernel it has no code for, and a lost device gets nothing more.
 //
+// Device-side ordering: on a device whose queue chains work
+// (PENG_HAL_QUEUE_ORDERING), a task whose predecessors were all enqueued on
+// that device's queue is enqueued as soon as the last of them is, naming
+// them as waits, instead of after their completions come back to the host.
+// The usual path stays the fallback: a task starts early or normally, never
+// both (Run::started), and a run that loses a device stops starting early.
+//
 // Errors: the first error of a run wins; the tasks depending on the failed
 // one are cancelled (PENG_ERROR_CANCELLED), independent tasks still run.
 #pragma once
@@ -85,6 +92,18 @@ struct Run final : Event::Helper {
   std::atomic<int> first_error{PENG_OK};
   std::string error_message;  // written once, by whoever set first_error
   std::atomic<uint32_t> pins{1};  // the scheduler's until FinishRun, and each helping waiter's
+
+  // Device-side ordering, when some device's queue orders (else unused). Per
+  // task: predecessors not yet enqueued on an ordering queue; the device they
+  // went to (-1 none yet, -2 several); kNotStarted.. below; its launch's id.
+  enum : uint8_t { kNotStarted, kStarted, kStartedEarly, kStartedEarlyPredsDone };
+  bool ordered = false;
+  std::atomic<bool> early_ok{false};  // cleared when the run loses a device
+  uint32_t ordered_capacity = 0;
+  std::unique_ptr<std::atomic<uint32_t>[]> unissued;
+  std::unique_ptr<std::atomic<int32_t>[]> issue_device;
+  std::unique_ptr<std::atomic<uint8_t>[]> started;
+  std::unique_ptr<uint64_t[]> op_id;
 
   void Pin() override { pins.fetch_add(1, std::memory_order_relaxed); }
   void Unpin() override;
@@ -177,6 +196,13 @@ class Scheduler {
   void Start(Launch* launch);
   void Dispatch(Launch* launch);
   static void OnHalDone(void* user, peng_status_t status);
+  // After task `index` was enqueued on ordering device `device` as launch
+  // `id`: enqueues the successors whose predecessors are now all there.
+  void StartSuccessorsEarly(Run* run, const Graph& graph, uint32_t index, uint32_t device,
+                            uint64_t id);
+  // Release's test for a successor whose last predecessor finished: whether
+  // the usual path starts it (false: it was enqueued early).
+  static bool ClaimStart(Run* run, uint32_t task);
   // Device::Help's filter: the launches of the run `user`.
   static int TakeLaunchOf(void* run, const peng_hal_completion_t* completion);
   void Complete(Launch* launch, peng_status_t status, const char* why = nullptr);
@@ -203,6 +229,7 @@ class Scheduler {
   std::condition_variable idle_cv_;
   std::atomic<uint64_t> active_runs_{0};
   std::atomic<uint64_t> next_run_id_{1};
+  bool ordering_ = false;  // some device's queue orders on the device
   // The last finished run, reused by the next submission: re-running a graph
   // allocates no run and no per-task counters (only its event). Holds at
   // most the counters of one run, 5 bytes a task.
