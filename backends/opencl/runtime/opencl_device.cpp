@@ -172,7 +172,10 @@ void ReadLimits(Device* dev) {
   cl_device_id id = dev->id;
   dev->description = ClDeviceString(id, CL_DEVICE_NAME) + " (" +
                      ClPlatformString(dev->platform, CL_PLATFORM_NAME) + ")";
-  dev->extensions = " " + ClDeviceString(id, CL_DEVICE_EXTENSIONS) + " ";
+  // Built in place: GCC 12 warns falsely (-Wrestrict) on " " + string + " ".
+  dev->extensions = ClDeviceString(id, CL_DEVICE_EXTENSIONS);
+  dev->extensions.insert(dev->extensions.begin(), ' ');
+  dev->extensions.push_back(' ');
   for (char& c : dev->extensions) {
     if (c == '\t' || c == '\n') c = ' ';
   }

@@ -32,7 +32,9 @@ std::string MissingExtensions(const Device* dev, const char* features) {
     size_t end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
     std::string f = list.substr(start, end - start);
-    if (!f.empty() && dev->extensions.find(" " + f + " ") == std::string::npos) {
+    std::string word = ' ' + f;  // whole words of the space-padded list
+    word.push_back(' ');
+    if (!f.empty() && dev->extensions.find(word) == std::string::npos) {
       missing += (missing.empty() ? "" : ", ") + f;
     }
     start = end + 1;
