@@ -160,6 +160,24 @@ TEST_F(OpenClRuntime, ProfileNamesTheDevice) {
   EXPECT_EQ(count, 2u);
 }
 
+// OpenCL buffers are the device's own: a profile that leaves `memory` at
+// "host" is refused with the fix.
+TEST_F(OpenClRuntime, ProfileMustGiveTheDeviceItsOwnMemory) {
+  std::string path = testing::TempDir() + "peng_opencl_host_memory.toml";
+  {
+    std::ofstream(path) << "[[device]]\nname = \"cpu0\"\nbackend = \"cpu\"\n"
+                           "[[device]]\nname = \"gpu0\"\nbackend = \"opencl\"\nkind = \"gpu\"\n";
+  }
+  peng_runtime_options_t o;
+  peng_runtime_options_init(&o);
+  o.platform_path = path.c_str();
+  peng_runtime_t rt;
+  EXPECT_EQ(peng_runtime_create(&o, &rt), PENG_ERROR_INVALID_ARGUMENT);
+  std::string message = peng_last_error_message();
+  std::remove(path.c_str());
+  EXPECT_NE(message.find("memory = \"discrete\""), std::string::npos) << message;
+}
+
 TEST_F(OpenClRuntime, VectorKernelWithConstants) {
   const int64_t n = 1000;  // 16 work-groups of 64, the last one part empty
   LoadModule(OpenClModule(n, TestKernels()));
