@@ -102,6 +102,13 @@ struct Entry {
   // clSetKernelArg and the enqueue that captures the arguments happen under
   // it: a cl_kernel's arguments are shared state.
   std::mutex mutex;
+
+  Entry() = default;
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
+  ~Entry() {
+    if (kernel) clReleaseKernel(kernel);
+  }
 };
 
 struct Executable {

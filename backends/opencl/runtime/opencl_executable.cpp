@@ -58,9 +58,7 @@ std::string BuildLog(cl_program program, cl_device_id device) {
 
 void ExecutableDestroy(peng_hal_executable_t* e) {
   auto* exe = reinterpret_cast<Executable*>(e);
-  for (auto& entry : exe->entries) {
-    if (entry->kernel) clReleaseKernel(entry->kernel);
-  }
+  exe->entries.clear();  // the kernels hold the program
   if (exe->program) clReleaseProgram(exe->program);
   delete exe;
 }

@@ -190,7 +190,8 @@ peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d) 
     err = clSetKernelArg(e.kernel, arg++, sizeof value, &value);
   }
   for (uint32_t i = 0; i < s.binding_count && err == CL_SUCCESS; ++i) {
-    for (uint32_t k = 0; k < s.ranks[i] && err == CL_SUCCESS; ++k) {
+    uint32_t rank = s.ranks ? s.ranks[i] : 0;
+    for (uint32_t k = 0; k < rank && err == CL_SUCCESS; ++k) {
       cl_long dim = s.shapes[i][k];
       err = clSetKernelArg(e.kernel, arg++, sizeof dim, &dim);
     }
