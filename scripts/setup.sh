@@ -17,6 +17,7 @@ peng_setup() {
     nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libhwloc-dev
     clang-19 lld-19 llvm-19-dev libmlir-19-dev mlir-19-tools liblld-19-dev libzstd-dev
     libopenblas-dev libdnnl-dev
+    ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
     qemu-user gpgv debian-archive-keyring xz-utils ca-certificates
   )
   # Installed when the archive has them: clang's sanitizer runtimes.

@@ -265,6 +265,7 @@ Status Runtime::CreateDevices() {
         case DefaultDevices::kEvery:
           if (factory->enumerate(&count) != PENG_OK) count = 0;  // none on this machine
           break;
+        case DefaultDevices::kProfileOnly: break;
       }
       for (uint32_t i = 0; i < count; ++i) {
         std::string name = std::string(factory->name) + std::to_string(i);

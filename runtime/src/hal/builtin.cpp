@@ -6,6 +6,9 @@ const std::vector<BuiltinBackend>& BuiltinBackends() {
   static const std::vector<BuiltinBackend> kBackends = {
       {peng_backend_cpu_factory, DefaultDevices::kFirst, PENG_DEVICE_CPU, false},
       {peng_backend_null_factory, DefaultDevices::kOnRequest, PENG_DEVICE_NPU, true},
+#ifdef PENG_HAVE_OPENCL
+      {peng_backend_opencl_factory, DefaultDevices::kProfileOnly, PENG_DEVICE_GPU, true},
+#endif
   };
   return kBackends;
 }

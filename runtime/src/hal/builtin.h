@@ -11,6 +11,9 @@
 extern "C" {
 const peng_hal_factory_t* peng_backend_cpu_factory(void);
 const peng_hal_factory_t* peng_backend_null_factory(void);
+#ifdef PENG_HAVE_OPENCL
+const peng_hal_factory_t* peng_backend_opencl_factory(void);  // where OpenCL was found
+#endif
 }
 
 namespace peng::rt {
@@ -20,6 +23,10 @@ enum class DefaultDevices {
   kFirst,      // its device 0, named "<name>0" (the CPU)
   kOnRequest,  // its device 0, only with peng_runtime_options_t.enable_null_device
   kEvery,      // every device it enumerates, "<name>0", "<name>1", ...
+  // None: its devices come only from a platform profile that names the
+  // backend (opencl: the machine's OpenCL devices would otherwise change what
+  // every program and test sees by default, and which devices get work).
+  kProfileOnly,
 };
 
 struct BuiltinBackend {

@@ -1,0 +1,270 @@
+// The opencl backend's factory, devices and buffers (see opencl_backend.h).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "cl_util.h"
+#include "opencl_backend.h"
+
+namespace peng::opencl {
+
+namespace {
+
+// Every device of every platform, found once per process: the ICD loader
+// reads its vendor list (OCL_ICD_VENDORS, /etc/OpenCL/vendors) once anyway.
+struct Inventory {
+  struct Found {
+    cl_platform_id platform;
+    cl_device_id device;
+  };
+  std::vector<Found> devices;
+  std::string why_none;  // when there are none: what the loader said
+};
+
+Inventory Discover() {
+  Inventory inv;
+  cl_uint platform_count = 0;
+  cl_int err = clGetPlatformIDs(0, nullptr, &platform_count);
+  if (err != CL_SUCCESS || platform_count == 0) {
+    const char* vendors = std::getenv("OCL_ICD_VENDORS");
+    inv.why_none = "the OpenCL ICD loader finds no platform (" +
+                   (err != CL_SUCCESS ? ClErrorName(err) : std::string("0 platforms")) +
+                   "; vendors from " +
+                   (vendors ? "OCL_ICD_VENDORS=" + std::string(vendors)
+                            : std::string("/etc/OpenCL/vendors")) +
+                   ")";
+    return inv;
+  }
+  std::vector<cl_platform_id> platforms(platform_count);
+  if (clGetPlatformIDs(platform_count, platforms.data(), nullptr) != CL_SUCCESS) {
+    inv.why_none = "clGetPlatformIDs failed";
+    return inv;
+  }
+  for (cl_platform_id p : platforms) {
+    cl_uint n = 0;
+    // CL_DEVICE_NOT_FOUND: a platform without devices, not an error.
+    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &n) != CL_SUCCESS || n == 0) continue;
+    std::vector<cl_device_id> ids(n);
+    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids.data(), nullptr) != CL_SUCCESS) continue;
+    for (cl_device_id d : ids) inv.devices.push_back({p, d});
+  }
+  if (inv.devices.empty()) inv.why_none = "no OpenCL platform has a device";
+  return inv;
+}
+
+const Inventory& GetInventory() {
+  static const Inventory inventory = Discover();
+  return inventory;
+}
+
+// ------------------------------------------------------------------ buffers
+
+void BufferDestroy(peng_hal_buffer_t* b) {
+  auto* buffer = reinterpret_cast<Buffer*>(b);
+  clReleaseMemObject(buffer->mem);
+  buffer->device->allocated.fetch_sub(buffer->size);
+  delete buffer;
+}
+
+const peng_hal_buffer_vtable_t kBufferVtable = {
+    /*.destroy = */ BufferDestroy,
+    /*.map = */ nullptr,  // (optional) device memory: the runtime copies instead
+};
+
+// ------------------------------------------------------------------ device
+
+void DeviceDestroy(peng_hal_device_t* d) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  if (dev->context) clReleaseContext(dev->context);
+  delete dev;
+}
+
+peng_status_t DeviceQueryInfo(peng_hal_device_t* d, peng_device_info_t* out) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  std::memset(out, 0, sizeof(*out));
+  std::snprintf(out->name, sizeof(out->name), "%s", dev->name.c_str());
+  std::snprintf(out->backend, sizeof(out->backend), "opencl");
+  std::snprintf(out->target, sizeof(out->target), "%s", dev->targets.c_str());
+  out->kind = dev->kind;
+  out->memory_space = dev->memory_space;
+  out->memory_bytes = dev->memory_limit ? dev->memory_limit : dev->global_memory;
+  out->compute_units = dev->compute_units;
+  out->vector_bits = dev->vector_bits;
+  // Work-group counts are 32-bit; the global size they make is a size_t.
+  out->max_workgroups = UINT32_MAX;
+  out->peak_gflops = dev->model_gflops;
+  out->lost = dev->lost.load() ? 1 : 0;
+  return PENG_OK;
+}
+
+peng_status_t DeviceSupports(peng_hal_device_t* d, const peng_hal_executable_spec_t* spec,
+                             int* out) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  std::string why;
+  *out = CanRun(dev, spec, &why) ? 1 : 0;
+  // The reason goes with a refusal; supports itself succeeded.
+  if (!*out && !why.empty()) dev->Fail(PENG_ERROR_UNSUPPORTED, why);
+  return PENG_OK;
+}
+
+peng_status_t DeviceAllocate(peng_hal_device_t* d, uint64_t size, peng_hal_buffer_t** out) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  if (dev->lost) return dev->Fail(PENG_ERROR_DEVICE_LOST, dev->Describe() + " is lost");
+  if (size > dev->max_allocation) {
+    return dev->Fail(PENG_ERROR_OUT_OF_MEMORY,
+                     std::to_string(size) + " bytes is more than one allocation may hold on " +
+                         dev->Describe() + " (CL_DEVICE_MAX_MEM_ALLOC_SIZE " +
+                         std::to_string(dev->max_allocation) + ")");
+  }
+  if (dev->memory_limit) {
+    uint64_t used = dev->allocated.fetch_add(size) + size;
+    if (used > dev->memory_limit) {
+      dev->allocated.fetch_sub(size);
+      return dev->Fail(PENG_ERROR_OUT_OF_MEMORY, dev->Describe() + " has " +
+                                                     std::to_string(dev->memory_limit) +
+                                                     " bytes (memory_mb), all in use");
+    }
+  } else {
+    dev->allocated.fetch_add(size);
+  }
+  cl_int err = CL_SUCCESS;
+  // OpenCL has no empty buffers.
+  cl_mem mem = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, size ? size : 1, nullptr, &err);
+  if (err != CL_SUCCESS) {
+    dev->allocated.fetch_sub(size);
+    return dev->FailCl(err, "clCreateBuffer of " + std::to_string(size) + " bytes");
+  }
+  *out = &(new Buffer{{&kBufferVtable}, dev, mem, size})->base;
+  return PENG_OK;
+}
+
+peng_status_t DeviceLoadExecutable(peng_hal_device_t* d, const peng_hal_executable_spec_t* spec,
+                                   peng_hal_executable_t** out) {
+  return LoadExecutable(reinterpret_cast<Device*>(d), spec, out);
+}
+
+peng_status_t DeviceCreateQueue(peng_hal_device_t* d, peng_hal_queue_t** out) {
+  return CreateQueue(reinterpret_cast<Device*>(d), out);
+}
+
+peng_status_t DeviceCheckHealth(peng_hal_device_t* d) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  if (!dev->lost && !ClDeviceValue<cl_bool>(dev->id, CL_DEVICE_AVAILABLE, CL_TRUE)) {
+    dev->lost = true;
+  }
+  return dev->lost ? PENG_ERROR_DEVICE_LOST : PENG_OK;
+}
+
+const peng_hal_device_vtable_t kDeviceVtable = {
+    /*.destroy = */ DeviceDestroy,
+    /*.query_info = */ DeviceQueryInfo,
+    /*.supports = */ DeviceSupports,
+    /*.allocate = */ DeviceAllocate,
+    /*.load_executable = */ DeviceLoadExecutable,
+    /*.create_queue = */ DeviceCreateQueue,
+    /*.check_health = */ DeviceCheckHealth,
+};
+
+peng_status_t KeepStatus(peng_status_t code, const char*) { return code; }
+
+// The device's figures, read once: queries are not free on every driver.
+void ReadLimits(Device* dev) {
+  cl_device_id id = dev->id;
+  dev->description = ClDeviceString(id, CL_DEVICE_NAME) + " (" +
+                     ClPlatformString(dev->platform, CL_PLATFORM_NAME) + ")";
+  // Built in place: GCC 12 warns falsely (-Wrestrict) on " " + string + " ".
+  dev->extensions = ClDeviceString(id, CL_DEVICE_EXTENSIONS);
+  dev->extensions.insert(dev->extensions.begin(), ' ');
+  dev->extensions.push_back(' ');
+  for (char& c : dev->extensions) {
+    if (c == '\t' || c == '\n') c = ' ';
+  }
+  dev->compute_units = ClDeviceValue<cl_uint>(id, CL_DEVICE_MAX_COMPUTE_UNITS, 1);
+  dev->vector_bits = 32 * ClDeviceValue<cl_uint>(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, 1);
+  dev->global_memory = ClDeviceValue<cl_ulong>(id, CL_DEVICE_GLOBAL_MEM_SIZE);
+  dev->max_allocation = ClDeviceValue<cl_ulong>(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+  dev->max_workgroup_size = ClDeviceValue<size_t>(id, CL_DEVICE_MAX_WORK_GROUP_SIZE, 1);
+  size_t items[3] = {1, 1, 1};
+  clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof items, items, nullptr);
+  std::memcpy(dev->max_item_sizes, items, sizeof items);
+  auto queue_props = ClDeviceValue<cl_command_queue_properties>(id, CL_DEVICE_QUEUE_PROPERTIES);
+  dev->out_of_order = (queue_props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+}
+
+}  // namespace
+
+std::string Device::Describe() const { return "device '" + name + "' (" + description + ")"; }
+
+peng_status_t Device::FailCl(cl_int err, const std::string& what) {
+  if (IsDeviceLoss(err)) lost = true;
+  return Fail(StatusOf(err), what + " failed on " + Describe() + ": " + ClErrorName(err));
+}
+
+uint32_t DeviceCount() { return uint32_t(GetInventory().devices.size()); }
+
+peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* params,
+                           peng_hal_device_t** out) {
+  SetErrorFn set_error = params && params->set_error ? params->set_error : KeepStatus;
+  const Inventory& inv = GetInventory();
+  if (index >= inv.devices.size()) {
+    std::string msg = "there is no OpenCL device " + std::to_string(index) + ": this machine has " +
+                      std::to_string(inv.devices.size()) +
+                      (inv.why_none.empty() ? "" : " (" + inv.why_none + ")");
+    return set_error(PENG_ERROR_NOT_FOUND, msg.c_str());
+  }
+  std::string name = params && params->name ? params->name : "opencl:" + std::to_string(index);
+  if (params && params->memory_space == 0) {
+    std::string msg = "OpenCL device '" + name +
+                      "' has memory of its own: give it memory = \"discrete\" in the platform "
+                      "profile";
+    return set_error(PENG_ERROR_INVALID_ARGUMENT, msg.c_str());
+  }
+  auto dev = std::make_unique<Device>();
+  dev->base.resource.vtable = &kDeviceVtable;
+  dev->name = name;
+  dev->kind = params ? params->kind : PENG_DEVICE_GPU;
+  dev->memory_space = params ? params->memory_space : 1;
+  dev->targets = params && params->targets ? params->targets : "opencl";
+  dev->memory_limit = params ? params->memory_bytes : 0;
+  dev->model_gflops = params ? params->model_gflops : 0;
+  dev->set_error = set_error;
+  dev->platform = inv.devices[index].platform;
+  dev->id = inv.devices[index].device;
+  ReadLimits(dev.get());
+
+  const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                         cl_context_properties(dev->platform), 0};
+  cl_int err = CL_SUCCESS;
+  dev->context = clCreateContext(props, 1, &dev->id, nullptr, nullptr, &err);
+  if (err != CL_SUCCESS) {
+    dev->context = nullptr;
+    return dev->FailCl(err, "clCreateContext");
+  }
+  dev->has_clock_offset =
+      MeasureClockOffset(dev->platform, dev->id, dev->context, &dev->clock_offset_ns);
+  *out = &dev.release()->base;
+  return PENG_OK;
+}
+
+namespace {
+
+peng_status_t FactoryEnumerate(uint32_t* out_count) {
+  // No platform is zero devices, not an error: the runtime must still start.
+  *out_count = DeviceCount();
+  return PENG_OK;
+}
+
+const peng_hal_factory_t kFactory = {
+    /*.abi_version = */ PENG_HAL_ABI_VERSION,
+    /*.name = */ "opencl",
+    /*.enumerate = */ FactoryEnumerate,
+    /*.create_device = */ CreateDevice,
+};
+
+}  // namespace
+
+}  // namespace peng::opencl
+
+extern "C" const peng_hal_factory_t* peng_backend_opencl_factory(void) {
+  return &peng::opencl::kFactory;
+}
