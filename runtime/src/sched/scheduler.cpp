@@ -530,7 +530,8 @@ void Scheduler::Dispatch(Launch* l) {
   d.flops = task.flops;
   d.bytes = task.bytes;
   DeviceQueue& q = *devices_[l->device];
-  d.id = q.next_op.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t id = q.next_op.fetch_add(1, std::memory_order_relaxed);
+  d.id = id;
   d.wait_count = uint32_t(l->waits.size());
   d.waits = l->waits.data();
   Run* run = l->run;
@@ -562,7 +563,7 @@ void Scheduler::Dispatch(Launch* l) {
       Complete(l, st.code(), st.message().c_str());
     }
   } else if (ordering) {
-    StartSuccessorsEarly(run, *pinned_graph, index, device, d.id);
+    StartSuccessorsEarly(run, *pinned_graph, index, device, id);
   }
   if (ordering) {
     pinned_graph = Ref<Graph>();

@@ -75,7 +75,7 @@ struct Device {
   bool lost = false;
   // Guarded by g_stats.mutex, the one lock of this plugin.
   std::deque<Op> ops;
-  uint64_t last_id = 0;           // the newest dispatch id enqueued
+  std::set<uint64_t> seen;        // every dispatch id enqueued
   std::set<uint64_t> pending;     // dispatch ids enqueued, not complete
   std::set<uint64_t> failed;
   uint32_t busy = 0;
@@ -205,11 +205,10 @@ peng_status_t QDispatch(peng_hal_queue_t* q, const peng_hal_dispatch_t* d,
   Op op{true, {}, d, d->id, std::vector<uint64_t>(d->waits, d->waits + d->wait_count), done};
   bool early = false;
   for (uint64_t w : op.waits) {
-    if (w == 0 || w > dev->last_id) ++g_stats.bad_waits;
+    if (!dev->seen.count(w)) ++g_stats.bad_waits;  // only launches enqueued before
     if (dev->pending.count(w)) early = true;
   }
-  if (d->id <= dev->last_id) ++g_stats.bad_waits;  // ids increase
-  dev->last_id = d->id;
+  if (d->id == 0 || !dev->seen.insert(d->id).second) ++g_stats.bad_waits;  // unique, never 0
   dev->pending.insert(d->id);
   if (early) ++g_stats.waited_early;
   if (d->wait_count) ++g_stats.with_waits;
