@@ -121,8 +121,9 @@ typedef struct peng_hal_dispatch {
   /* Work the timing model charges for this launch (see peng_device_info_t). */
   double flops;
   double bytes;
-  /* This launch's number on its queue, set on every queue: unique, never 0,
-   * taken in increasing order (concurrent enqueues may arrive out of it). */
+  /* On queues with PENG_HAL_QUEUE_ORDERING, this launch's number on its
+   * queue: unique, never 0, taken in increasing order (concurrent enqueues
+   * may arrive out of it). 0 on other queues. */
   uint64_t id;
   /* Device-side ordering, only on queues with PENG_HAL_QUEUE_ORDERING (else
    * always 0): launches enqueued earlier on this queue, by id, that must
