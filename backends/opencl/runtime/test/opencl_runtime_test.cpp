@@ -200,6 +200,42 @@ TEST_F(OpenClRuntime, VectorKernelWithConstants) {
   }
 }
 
+// A chain of dependent launches on the device: the runtime enqueues each one
+// behind its predecessor with an event wait (HAL device-side ordering), on
+// an out-of-order queue where PoCL runs whatever is not waiting; every step
+// must see the one before it.
+TEST_F(OpenClRuntime, AChainOfLaunchesWaitsOnTheDevice) {
+  const int64_t n = 4096;
+  const int kSteps = 24;
+  LoadModule(OpenClModule(n, TestKernels()));
+  std::vector<float> x0(n), b(n);
+  for (int64_t i = 0; i < n; ++i) x0[i] = float(i % 13) - 6, b[i] = float(i % 5);
+  std::vector<peng_buffer_t> xs = {Buffer(x0)};
+  peng_buffer_t bb = Buffer(b);
+  for (int s = 0; s < kSteps; ++s) xs.push_back(Buffer(std::vector<float>(n, NAN)));
+  peng_graph_t g;
+  ASSERT_EQ(peng_graph_create(rt_, &g), PENG_OK);
+  peng_task_options_t on_device{0, ocl_};
+  for (int s = 0; s < kSteps; ++s) {
+    // x[s+1] = x[s] * (s % 2 ? -1 : 1) + b + s: values stay small and exact.
+    peng_tensor_arg_t args[] = {Tensor(xs[s], {n}), Tensor(bb, {n}), Tensor(xs[s + 1], {n})};
+    const int64_t constants[] = {s % 2 ? -1 : 1, s};
+    ASSERT_EQ(peng_graph_add_task(g, Kernel("axpb"), args, 3, constants, 2, &on_device, nullptr),
+              PENG_OK)
+        << peng_last_error_message();
+  }
+  for (int rep = 0; rep < 3; ++rep) {
+    ASSERT_EQ(Run(g), PENG_OK) << peng_last_error_message();
+    std::vector<float> got = Contents(xs[kSteps], n);
+    for (int64_t i = 0; i < n; ++i) {
+      float want = x0[i];
+      for (int s = 0; s < kSteps; ++s) want = want * (s % 2 ? -1.0f : 1.0f) + b[i] + float(s);
+      ASSERT_EQ(got[i], want) << "rep " << rep << " element " << i;
+    }
+  }
+  peng_graph_release(g);
+}
+
 // Two transposes in a row (shapes 37 x 29, then 29 x 37) give the input back,
 // scaled by both constants; the second runs on the first one's output, in
 // the device's memory.
