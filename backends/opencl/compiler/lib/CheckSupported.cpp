@@ -22,6 +22,8 @@ static std::string unsupportedReason(Operation *op) {
   }
   if (isa<memref::AllocaOp, memref::AllocOp>(op))
     return "temporaries between ops come in a later version";
+  if (isa<memref::GetGlobalOp>(op))
+    return "constant tensors come in a later version";
   if (isa<memref::SubViewOp, memref::CollapseShapeOp, memref::ExpandShapeOp, memref::LoadOp,
           memref::StoreOp, memref::DimOp>(op))
     return "";
@@ -53,7 +55,13 @@ struct PengOpenCLCheckSupportedPass
       std::string why = unsupportedReason(op);
       if (why.empty())
         return WalkResult::advance();
-      op->emitOpError("is not supported on target opencl: ") << why;
+      // Bufferization creates some ops without a location (constant
+      // globals): point at their first user, which has the user's.
+      Operation *at = op;
+      if (isa<UnknownLoc>(op->getLoc()) && !op->getUsers().empty())
+        at = *op->getUsers().begin();
+      at->emitError() << "'" << op->getName() << "' op is not supported on target opencl: "
+                      << why;
       failed = true;
       return WalkResult::interrupt();
     });

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -106,6 +107,7 @@ private:
   llvm::DenseMap<Value, unsigned> hostArg_;
   std::vector<std::string> argNames_;
   std::vector<MemRefType> argTypes_;
+  std::set<std::string> taken_; // work-item query names in use
   unsigned next_ = 0;
   int indent_ = 1;
 
@@ -157,11 +159,31 @@ FailureOr<std::string> Emitter::expr(Operation *user, Value v) {
   return user->emitOpError("uses a value that target opencl cannot print"), failure();
 }
 
+/// A readable name for a work-item query ("group_x"), else "".
+static std::string workItemName(Operation *op) {
+  auto suffix = [](gpu::Dimension d) {
+    return d == gpu::Dimension::x ? "_x" : d == gpu::Dimension::y ? "_y" : "_z";
+  };
+  if (auto o = dyn_cast<gpu::BlockIdOp>(op))
+    return std::string("group") + suffix(o.getDimension());
+  if (auto o = dyn_cast<gpu::ThreadIdOp>(op))
+    return std::string("local") + suffix(o.getDimension());
+  if (auto o = dyn_cast<gpu::BlockDimOp>(op))
+    return std::string("local_size") + suffix(o.getDimension());
+  if (auto o = dyn_cast<gpu::GridDimOp>(op))
+    return std::string("num_groups") + suffix(o.getDimension());
+  if (auto o = dyn_cast<gpu::GlobalIdOp>(op))
+    return std::string("global") + suffix(o.getDimension());
+  return "";
+}
+
 LogicalResult Emitter::define(Operation *op, const std::string &value) {
   FailureOr<std::string> type = typeOf(op, op->getResult(0).getType());
   if (failed(type))
     return failure();
-  std::string name = fresh("v");
+  std::string name = workItemName(op);
+  if (name.empty() || !taken_.insert(name).second)
+    name = fresh("v");
   line() << "const " << *type << " " << name << " = " << value << ";\n";
   names_[op->getResult(0)] = name;
   return success();
@@ -257,8 +279,16 @@ FailureOr<std::string> Emitter::emitExpression(Operation *op) {
     FailureOr<std::string> a = operand(0), b = operand(1);
     if (failed(a) || failed(b))
       return failure();
-    return "(isnan(" + *a + ") ? " + *a + " : isnan(" + *b + ") ? " + *b + " : " + fn.str() +
-           "(" + *a + ", " + *b + "))";
+    auto mayBeNaN = [&](unsigned i) {
+      FloatAttr c;
+      return !matchPattern(op->getOperand(i), m_Constant(&c)) || c.getValue().isNaN();
+    };
+    std::string s = fn.str() + "(" + *a + ", " + *b + ")";
+    if (mayBeNaN(1))
+      s = "isnan(" + *b + ") ? " + *b + " : " + s;
+    if (mayBeNaN(0))
+      s = "isnan(" + *a + ") ? " + *a + " : " + s;
+    return "(" + s + ")";
   };
 
   return llvm::TypeSwitch<Operation *, FailureOr<std::string>>(op)
