@@ -2,6 +2,9 @@
 // kernels/*.mlir runs on the CPU device (host code natively, rvv code when this
 // binary is cross-built for riscv64 and run under qemu-riscv64 at any VLEN),
 // and its outputs are compared with kernels/ref under a per-op tolerance.
+// The same harness runs a target's modules on another device when built with
+// PENG_E2E_DEVICE and PENG_E2E_PLATFORM (peng_e2e_opencl_test: opencl:0 of
+// platforms/dev-opencl.toml); the cpu0-only tests then skip.
 //
 // One test per kernel, registered at start-up from the modules' metadata; a
 // kernel without a reference fails, so nothing compiled goes unchecked.
@@ -29,6 +32,26 @@ namespace {
 using peng::ref::Tensor;
 
 std::string g_module_dir;  // where pengc put the modules (main sets it)
+
+#ifndef PENG_E2E_DEVICE
+#define PENG_E2E_DEVICE "cpu0"
+#endif
+// The device every kernel runs on, and the platform profile that has it
+// (nullptr: the default runtime, cpu0 alone).
+const char* const kDevice = PENG_E2E_DEVICE;
+#ifdef PENG_E2E_PLATFORM
+const char* const kPlatform = PENG_E2E_PLATFORM;
+#else
+const char* const kPlatform = nullptr;
+#endif
+bool OnCpu0() { return std::string(kDevice) == "cpu0"; }
+
+peng_status_t CreateRuntime(peng_runtime_t* rt) {
+  peng_runtime_options_t options;
+  peng_runtime_options_init(&options);
+  options.platform_path = kPlatform;
+  return peng_runtime_create(kPlatform ? &options : nullptr, rt);
+}
 
 struct Tolerance {
   double atol, rtol;
@@ -217,8 +240,9 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Runs one kernel of a module on cpu0 and checks it against its reference.
-// With expect_supported false, checks instead that cpu0 has no code for it.
+// Runs one kernel of a module on kDevice (cpu0) and checks it against its
+// reference. With expect_supported false, checks instead that the device has
+// no code for it.
 void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expect_supported = true) {
   {
     auto it = References().find(OpName(kernel_));
@@ -226,23 +250,24 @@ void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expe
     const Reference& ref = it->second;
 
     peng_runtime_t rt;
-    ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK) << peng_last_error_message();
+    ASSERT_EQ(CreateRuntime(&rt), PENG_OK) << peng_last_error_message();
     peng_module_t module;
     ASSERT_EQ(peng_module_load_file(rt, path_.c_str(), &module), PENG_OK)
         << peng_last_error_message();
     peng_kernel_t kernel;
     ASSERT_EQ(peng_module_find_kernel(module, kernel_.c_str(), &kernel), PENG_OK);
     peng_device_t cpu;
-    ASSERT_EQ(peng_runtime_find_device(rt, "cpu0", &cpu), PENG_OK);
+    ASSERT_EQ(peng_runtime_find_device(rt, kDevice, &cpu), PENG_OK)
+        << "no device " << kDevice << ": " << peng_last_error_message();
     int supported = 0;
     ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
     if (!expect_supported) {
-      EXPECT_FALSE(supported) << "cpu0 runs " << kernel_ << " from " << path_;
+      EXPECT_FALSE(supported) << kDevice << " runs " << kernel_ << " from " << path_;
       peng_module_release(module);
       peng_runtime_release(rt);
       return;
     }
-    ASSERT_TRUE(supported) << "cpu0 has no code for " << kernel_ << " in " << path_;
+    ASSERT_TRUE(supported) << kDevice << " has no code for " << kernel_ << " in " << path_;
     ASSERT_EQ(peng_runtime_set_policy(rt, PENG_POLICY_EXPLICIT), PENG_OK);
 
     uint32_t count = 0;
@@ -343,6 +368,7 @@ class KernelTest : public testing::Test {
 // A module with only VLEN-256 rvv code: cpu0 selects it from its VLEN (vlenb)
 // when that is 256, and has no code for it otherwise (or on another arch).
 TEST(VlenSpecialised, SelectedOnlyAtItsVlen) {
+  if (!OnCpu0()) GTEST_SKIP() << "a cpu0 test";
   peng_runtime_t rt;
   ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK);
   peng_device_t cpu;
@@ -364,6 +390,7 @@ TEST(VlenSpecialised, SelectedOnlyAtItsVlen) {
 // kernel's entry point sees the short workspace and fails the task instead
 // of writing past it.
 TEST(Workspace, ShortWorkspaceFailsTheTask) {
+  if (!OnCpu0()) GTEST_SKIP() << "a cpu0 test";
   std::vector<uint8_t> bytes = ReadFile(g_module_dir + "/multi_result.peng");
   std::string error;
   auto parsed = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
@@ -421,6 +448,7 @@ TEST(Workspace, ShortWorkspaceFailsTheTask) {
 // computes correctly through it; a transpose does not, and is refused when the
 // task is added (it would read elements it already overwrote).
 TEST(InPlace, EltwiseRunsInPlaceTransposeIsRefused) {
+  if (!OnCpu0()) GTEST_SKIP() << "a cpu0 test";
   peng_runtime_t rt;
   ASSERT_EQ(peng_runtime_create(nullptr, &rt), PENG_OK);
   peng_module_t elementwise, layout;

@@ -17,7 +17,7 @@
 // MODULE-NEXT: entry add: symbol add, grid 2:0/6, workgroup 1x1x1, workspace 0
 // MODULE: executable dummy text plain (
 // MODULE-NEXT: entry add: symbol add, grid 2:0/4, workgroup 1x1x1, workspace 0
-// ABSENT: pengc: unknown target 'dummy' (targets: host, rvv)
+// ABSENT: pengc: unknown target 'dummy' (targets: host, rvv, opencl)
 // BADOPT: pengc: --dummy-flavor: 'odd' is not plain or fancy
 // STAGE: pengc: --emit=asm: target dummy prints text
 // TWICE: pengc: target 'host' is named twice

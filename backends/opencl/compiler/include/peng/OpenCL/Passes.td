@@ -1,0 +1,59 @@
+//===- Passes.td - passes of the opencl target -------------*- tablegen -*-===//
+//
+// Keep the passes in alphabetical order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PENG_OPENCL_PASSES_TD
+#define PENG_OPENCL_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PengOpenCLCheckSupported : Pass<"peng-opencl-check-supported", "func::FuncOp"> {
+  let summary = "Reject kernels the opencl target cannot compile yet, naming the op";
+  let description = [{
+    The opencl target's first version maps all-parallel work (elementwise
+    ops, broadcasts, copies) to work-items. This pass stops anything else
+    with a located error that says "not supported on target opencl":
+    linalg ops with reduction loops (matmul, softmax, layernorm, sums),
+    temporaries (`memref.alloca`, a workspace), and ops outside the
+    linalg/memref views/arith/math/scf/affine set that the OpenCL C printer
+    knows.
+
+    Input: a kernel after pengc's kernel pipeline (`peng.kernel`, buffers,
+    the trailing workgroup id). Output: unchanged, or a failure.
+  }];
+}
+
+def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> {
+  let summary = "Put a kernel's parallel loops on OpenCL work-items inside one gpu.launch";
+  let description = [{
+    The runtime fixes an OpenCL kernel's global size from the entry's grid
+    rule, so the loops do not choose it: each parallel loop becomes
+    grid-stride loops, correct for any grid. The loop's innermost (contiguous)
+    dimension goes on x, the one before on y, others run in sequence in each
+    work-item; a loop of one dimension runs on the y = 0 work-items only.
+    The kernel's workgroup id (pengc's workgroup split) is the group id in z.
+
+    The grid rule and work-group size that fit the loops are recorded on the
+    kernel: `peng.opencl.grid` (up to three `[arg, dim, tile]` triples for x,
+    y, z) and `peng.opencl.workgroup_size`. The launch's own sizes are those
+    the rule gives for the kernel's static shapes.
+
+    Several parallel loops may share a kernel only when none reads or writes
+    a buffer that an earlier one wrote: work-items of different groups cannot
+    wait for one another.
+
+    Input: a kernel (`peng.kernel`) whose linalg ops became `scf.parallel`
+    loops (convert-linalg-to-parallel-loops), with subviews folded into the
+    loads and stores and no temporaries. Output: the whole body inside a
+    `gpu.launch`, ready for gpu-kernel-outlining.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "gpu::GPUDialect", "scf::SCFDialect"];
+  let options = [
+    Option<"maxWorkgroupSize", "max-workgroup-size", "int64_t", "64",
+           "work-items along x in a work-group, at most">,
+  ];
+}
+
+#endif // PENG_OPENCL_PASSES_TD

@@ -1,0 +1,268 @@
+//===- MapWorkItems.cpp - parallel loops on OpenCL work-items -------------===//
+#include "peng/OpenCL/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::peng::opencl {
+#define GEN_PASS_DEF_PENGOPENCLMAPWORKITEMS
+#include "peng/OpenCL/Passes.h.inc"
+} // namespace mlir::peng::opencl
+
+using namespace mlir;
+
+namespace {
+/// The buffers one loop reads and writes (kernel arguments, through views).
+struct Access {
+  llvm::DenseSet<Value> reads, writes;
+};
+
+/// An OpenCL launch shape: a grid rule per used dimension (x, y, z; a prefix,
+/// as module.peng stores it), the work-group size, and the group counts the
+/// rule gives for the kernel's static shapes.
+struct LaunchShape {
+  SmallVector<std::array<int64_t, 3>> rules;
+  int64_t workgroupSize[3] = {1, 1, 1};
+  int64_t counts[3] = {1, 1, 1};
+};
+} // namespace
+
+static Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+static Access accessesOf(Operation *root) {
+  Access a;
+  root->walk([&](Operation *op) {
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      a.reads.insert(rootBuffer(load.getMemRef()));
+    else if (auto store = dyn_cast<memref::StoreOp>(op))
+      a.writes.insert(rootBuffer(store.getMemRef()));
+  });
+  return a;
+}
+
+static bool intersects(const llvm::DenseSet<Value> &a, const llvm::DenseSet<Value> &b) {
+  return llvm::any_of(a, [&](Value v) { return b.contains(v); });
+}
+
+/// The grid that fits `func`'s output: x along its last dimension in groups
+/// of up to `maxX` work-items, y along the one before (one row per group),
+/// z = pengc's workgroup split (`peng.grid`), whose tile the x and y
+/// work-items of a group share.
+static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all, int64_t maxX) {
+  LaunchShape shape;
+  auto split = func->getAttrOfType<ArrayAttr>("peng.grid");
+  int64_t splitArg = -1, splitDim = -1, splitTile = 0;
+  if (split && split.size() == 3) {
+    splitArg = cast<IntegerAttr>(split[0]).getInt();
+    splitDim = cast<IntegerAttr>(split[1]).getInt();
+    splitTile = cast<IntegerAttr>(split[2]).getInt();
+  }
+  // The output the grid follows: the split one, else the largest written.
+  int64_t out = splitArg;
+  int64_t best = -1;
+  if (out < 0) {
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type || !type.hasStaticShape() || !all.writes.contains(arg))
+        continue;
+      if (type.getNumElements() >= best) {
+        best = type.getNumElements();
+        out = arg.getArgNumber();
+      }
+    }
+  }
+  if (out < 0)
+    return shape; // nothing written in loops: one work-item
+  auto type = dyn_cast<MemRefType>(func.getArgument(out).getType());
+  if (!type || !type.hasStaticShape())
+    return func.emitOpError("has a dynamically shaped output, which target opencl does not "
+                            "support yet"),
+           failure();
+  ArrayRef<int64_t> dims = type.getShape();
+  int64_t rank = type.getRank();
+  if (rank == 0)
+    return shape;
+  int64_t last = rank - 1;
+  auto add = [&](int64_t dim, int64_t tile) {
+    size_t g = shape.rules.size();
+    shape.rules.push_back({out, dim, tile});
+    shape.counts[g] = llvm::divideCeil(dims[dim], tile);
+  };
+  // x: the contiguous dimension. When the split walks it (1-D outputs), a
+  // group's work-items share the split's tile and x has one group.
+  if (splitDim == last && splitArg == out) {
+    shape.workgroupSize[0] =
+        std::min<int64_t>(maxX, llvm::PowerOf2Ceil(std::min(splitTile, dims[last])));
+    add(last, dims[last]);
+  } else {
+    shape.workgroupSize[0] = std::min<int64_t>(maxX, llvm::PowerOf2Ceil(dims[last]));
+    add(last, shape.workgroupSize[0]);
+  }
+  // y: the dimension before, unless the split walks it; then one group
+  // (the rule must still be there for z to follow it).
+  if (rank >= 2 && !(splitArg == out && splitDim == rank - 2))
+    add(rank - 2, 1);
+  else if (splitArg >= 0)
+    add(last, dims[last]);
+  if (splitArg >= 0) {
+    auto splitType = cast<MemRefType>(func.getArgument(splitArg).getType());
+    shape.rules.push_back({splitArg, splitDim, splitTile});
+    shape.counts[2] = llvm::divideCeil(splitType.getDimSize(splitDim), splitTile);
+  }
+  return shape;
+}
+
+/// Replaces `loop` by grid-stride scf.for loops: its last dimension on the
+/// x work-items, the one before on y, the others in sequence.
+static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu::LaunchOp launch) {
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  auto global = [&](gpu::Dimension d) -> std::pair<Value, Value> {
+    auto pick = [&](gpu::KernelDim3 dim3) {
+      return d == gpu::Dimension::x ? dim3.x : d == gpu::Dimension::y ? dim3.y : dim3.z;
+    };
+    Value id = rewriter.create<arith::AddIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, pick(launch.getBlockIds()),
+                                            pick(launch.getBlockSize())),
+        pick(launch.getThreadIds()));
+    Value size = rewriter.create<arith::MulIOp>(loc, pick(launch.getGridSize()),
+                                                pick(launch.getBlockSize()));
+    return {id, size};
+  };
+  unsigned n = loop.getNumLoops();
+  auto [xId, xSize] = global(gpu::Dimension::x);
+  auto [yId, ySize] = global(gpu::Dimension::y);
+  // Work-items of a dimension the loop does not use must not repeat it.
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value idle;
+  if (n < 2)
+    idle = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, yId, zero);
+  if (n < 1)
+    idle = rewriter.create<arith::AndIOp>(
+        loc, idle, rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, xId, zero));
+  if (idle) {
+    auto guard = rewriter.create<scf::IfOp>(loc, idle, /*withElseRegion=*/false);
+    rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+  }
+  SmallVector<Value> ivs;
+  for (unsigned d = 0; d < n; ++d) {
+    Value lb = loop.getLowerBound()[d], ub = loop.getUpperBound()[d], step = loop.getStep()[d];
+    if (d + 1 == n || d + 2 == n) {
+      auto [id, size] = d + 1 == n ? std::pair{xId, xSize} : std::pair{yId, ySize};
+      lb = rewriter.create<arith::AddIOp>(loc, lb, rewriter.create<arith::MulIOp>(loc, id, step));
+      step = rewriter.create<arith::MulIOp>(loc, size, step);
+    }
+    auto forOp = rewriter.create<scf::ForOp>(loc, lb, ub, step);
+    ivs.push_back(forOp.getInductionVar());
+    rewriter.setInsertionPoint(forOp.getBody()->getTerminator());
+  }
+  Block *body = loop.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  Operation *point = &*rewriter.getInsertionPoint();
+  rewriter.inlineBlockBefore(body, point, ivs);
+  rewriter.eraseOp(loop);
+}
+
+static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
+  Block &entry = func.getBody().front();
+  if (func.getNumArguments() == 0 || !func.getArgumentTypes().back().isIndex())
+    return func.emitOpError("has no workgroup id argument (run peng-forall-to-workgroup)");
+  BlockArgument workgroupId = func.getArguments().back();
+
+  SmallVector<scf::ParallelOp> loops;
+  func.walk([&](scf::ParallelOp loop) {
+    if (!loop->getParentOfType<scf::ParallelOp>())
+      loops.push_back(loop);
+  });
+  SmallVector<Access> accesses;
+  Access all;
+  for (scf::ParallelOp loop : loops) {
+    if (loop.getNumResults() != 0)
+      return loop.emitOpError("is a parallel reduction, which is not supported on target "
+                              "opencl yet");
+    if (!loop.getBody()->getOps<scf::ParallelOp>().empty())
+      return loop.emitOpError("holds a nested parallel loop, which is not supported on target "
+                              "opencl yet");
+    Access a = accessesOf(loop);
+    for (size_t j = 0; j < accesses.size(); ++j) {
+      const Access &earlier = accesses[j];
+      if (intersects(earlier.writes, a.reads) || intersects(earlier.writes, a.writes) ||
+          intersects(earlier.reads, a.writes))
+        return loop.emitOpError("uses a buffer that an earlier loop of the kernel writes (or "
+                                "writes one it reads): on target opencl that needs a barrier "
+                                "across work-groups, which is not supported yet");
+    }
+    all.reads.insert(a.reads.begin(), a.reads.end());
+    all.writes.insert(a.writes.begin(), a.writes.end());
+    accesses.push_back(std::move(a));
+  }
+  // Stores outside the loops would run on every work-item.
+  WalkResult stray = func.walk([&](memref::StoreOp store) {
+    if (!loops.empty() && !store->getParentOfType<scf::ParallelOp>()) {
+      store.emitOpError("stores outside a parallel loop, which target opencl does not "
+                        "support yet");
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (stray.wasInterrupted())
+    return failure();
+
+  FailureOr<LaunchShape> shape = chooseLaunch(func, all, maxX);
+  if (failed(shape))
+    return failure();
+  if (loops.empty())
+    *shape = LaunchShape{}; // one work-item runs the body
+
+  IRRewriter rewriter(func.getContext());
+  Location loc = func.getLoc();
+  rewriter.setInsertionPointToStart(&entry);
+  auto constant = [&](int64_t v) -> Value {
+    return rewriter.create<arith::ConstantIndexOp>(loc, v);
+  };
+  Value gx = constant(shape->counts[0]), gy = constant(shape->counts[1]),
+        gz = constant(shape->counts[2]);
+  Value bx = constant(shape->workgroupSize[0]), by = constant(shape->workgroupSize[1]),
+        bz = constant(shape->workgroupSize[2]);
+  auto launch = rewriter.create<gpu::LaunchOp>(loc, gx, gy, gz, bx, by, bz);
+  Block &body = launch.getBody().front();
+  rewriter.setInsertionPointToEnd(&body);
+  auto terminator = rewriter.create<gpu::TerminatorOp>(loc);
+  // Everything after the launch, but the return, moves into it.
+  auto first = std::next(Block::iterator(launch));
+  auto end = Block::iterator(entry.getTerminator());
+  body.getOperations().splice(Block::iterator(terminator), entry.getOperations(), first, end);
+  workgroupId.replaceAllUsesWith(launch.getBlockIds().z);
+
+  for (scf::ParallelOp loop : loops)
+    lowerParallelLoop(rewriter, loop, launch);
+
+  Builder b(func.getContext());
+  SmallVector<Attribute> rules;
+  for (const auto &r : shape->rules)
+    rules.push_back(b.getI64ArrayAttr(r));
+  func->setAttr("peng.opencl.grid", b.getArrayAttr(rules));
+  func->setAttr("peng.opencl.workgroup_size", b.getI64ArrayAttr(shape->workgroupSize));
+  return success();
+}
+
+namespace {
+struct PengOpenCLMapWorkItemsPass
+    : mlir::peng::opencl::impl::PengOpenCLMapWorkItemsBase<PengOpenCLMapWorkItemsPass> {
+  using PengOpenCLMapWorkItemsBase::PengOpenCLMapWorkItemsBase;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal() || !func->hasAttr("peng.kernel"))
+      return;
+    if (failed(mapKernel(func, std::max<int64_t>(maxWorkgroupSize, 1))))
+      signalPassFailure();
+  }
+};
+} // namespace

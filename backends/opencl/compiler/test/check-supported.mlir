@@ -1,0 +1,50 @@
+// RUN: peng-opt %s -split-input-file -verify-diagnostics -peng-opencl-check-supported | FileCheck %s
+// peng-opencl-check-supported: kernels after pengc's kernel pipeline pass
+// unchanged when every op is one the opencl target compiles.
+
+// CHECK-LABEL: func.func @copy_8
+// CHECK: linalg.copy
+func.func @copy_8(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  linalg.copy ins(%a : memref<8xf32>) outs(%out : memref<8xf32>)
+  return
+}
+
+// -----
+
+func.func @sum_8(%a: memref<8xf32>, %out: memref<f32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  // expected-error @+1 {{'linalg.generic' op is not supported on target opencl: reductions (matmul, softmax, layernorm, sums) come in a later version}}
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%a : memref<8xf32>) outs(%out : memref<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+func.func @temp_8(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  // expected-error @+1 {{'memref.alloca' op is not supported on target opencl: temporaries between ops come in a later version}}
+  %t = memref.alloca() : memref<8xf32>
+  linalg.copy ins(%a : memref<8xf32>) outs(%t : memref<8xf32>)
+  linalg.copy ins(%t : memref<8xf32>) outs(%out : memref<8xf32>)
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op needs a workspace for its temporaries, which is not supported on target opencl yet}}
+func.func @workspace_8(%a: memref<8xf32>, %out: memref<8xf32>, %ws: memref<?xi8>, %wg: index) attributes {peng.kernel, peng.grid = [], peng.workspace = 4096 : i64} {
+  return
+}
+
+// -----
+
+func.func @vector_8(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0.0 : f32
+  // expected-error @+1 {{'vector.transfer_read' op is not supported on target opencl: the OpenCL C printer has no translation for it}}
+  %v = vector.transfer_read %a[%c0], %z : memref<8xf32>, vector<8xf32>
+  return
+}
