@@ -225,7 +225,7 @@ TEST_F(GraphTest, FirstErrorWinsAndCancelsDependents) {
   auto child = Add(g, "none", nullptr, 1);
   auto grandchild = Add(g, "none", nullptr, 2);
   Add(g, "none", nullptr, 3, 3000);            // independent: still runs
-  auto late = Add(g, "none", nullptr, 4, 20000, /*fail=*/1);  // fails later: loses
+  auto late = Add(g, "none", nullptr, 4, 200000, /*fail=*/1);  // fails 0.2 s later: loses
   g.edge(bad, child);
   g.edge(child, grandchild);
   Event done = g.submit();
