@@ -223,7 +223,8 @@ Status Runtime::LoadPlugins(const std::string& path) {
 }
 
 Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
-                          peng_hal_device_params_t params, uint32_t queue_depth) {
+                          peng_hal_device_params_t params, uint32_t queue_depth,
+                          bool kind_given) {
   if (FindDevice(params.name)) {
     return Error(PENG_ERROR_INVALID_ARGUMENT, "two devices are named '", params.name, "'");
   }
@@ -240,6 +241,9 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
   }
   auto device = Device::Create(this, uint32_t(devices_.size()), factory->name, hal, params);
   if (!device.ok()) return device.status();
+  // A profile's `kind` relabels the device (PoCL as a development NPU);
+  // without one, the backend's own word stands (an OpenCL GPU is a gpu).
+  if (kind_given) (*device)->set_kind(params.kind);
   if (params.memory_space == space_owners_.size()) space_owners_.push_back(device->get());
   devices_.push_back(std::move(*device));
   queue_depths_.push_back(queue_depth);
@@ -373,7 +377,8 @@ Status Runtime::CreateDevices() {
     if (!backend) return where("device '" + *name + "' needs a backend");
     const peng_hal_factory_t* factory = FindFactory(*backend);
     if (!factory) return where("device '" + *name + "': unknown backend '" + *backend + "'");
-    auto kind = ParseKind((*t)["kind"].value_or(std::string("cpu")));
+    auto kind_text = (*t)["kind"].value<std::string>();
+    auto kind = ParseKind(kind_text.value_or(std::string("cpu")));
     if (!kind.ok()) return where(kind.status().message());
     std::string memory = (*t)["memory"].value_or(std::string("host"));
     if (memory != "host" && memory != "discrete") {
@@ -405,7 +410,8 @@ Status Runtime::CreateDevices() {
         p.link_latency_us < 0) {
       return where("device '" + *name + "': timing and link figures must not be negative");
     }
-    PENG_RETURN_IF_ERROR(AddDevice(factory, uint32_t(index), p, uint32_t(depth)));
+    PENG_RETURN_IF_ERROR(
+        AddDevice(factory, uint32_t(index), p, uint32_t(depth), kind_text.has_value()));
   }
   return OkStatus();
 }

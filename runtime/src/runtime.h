@@ -72,8 +72,10 @@ class Runtime : public RefCounted<Runtime> {
   Runtime() = default;
   Status LoadPlugins(const std::string& path);
   Status CreateDevices();
+  // kind_given: params.kind is the profile's word and overrides the backend's.
   Status AddDevice(const peng_hal_factory_t* factory, uint32_t index,
-                   peng_hal_device_params_t params, uint32_t queue_depth);
+                   peng_hal_device_params_t params, uint32_t queue_depth,
+                   bool kind_given = false);
   const peng_hal_factory_t* FindFactory(const std::string& name) const;
   std::vector<std::string> SpaceNames() const;
 

@@ -268,6 +268,30 @@ TEST(PluginLoad, NullPluginLoadsAndListsItsDevice) {
   peng_runtime_release(rt);
 }
 
+// A profile's `kind` relabels a device; without one the backend's kind
+// stands (the flaky test backend calls its devices NPUs).
+TEST(PluginLoad, ProfileKindRelabelsTheBackendsKind) {
+  for (const char* kind : {"", "kind=\"gpu\"\n", "kind=\"cpu\"\n"}) {
+    TempFile profile("kind.toml", std::string("[[device]]\nname=\"f0\"\nbackend=\"flaky\"\n"
+                                              "memory=\"discrete\"\n") + kind);
+    peng_runtime_options_t o;
+    peng_runtime_options_init(&o);
+    o.platform_path = profile.path().c_str();
+    o.plugin_path = PENG_TEST_FLAKY_PLUGIN;
+    peng_runtime_t rt;
+    ASSERT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
+    peng_device_t d;
+    ASSERT_EQ(peng_runtime_find_device(rt, "f0", &d), PENG_OK);
+    peng_device_info_t info;
+    ASSERT_EQ(peng_device_info(d, &info), PENG_OK);
+    peng_device_kind_t want = *kind == 0        ? PENG_DEVICE_NPU
+                              : kind[6] == 'g' ? PENG_DEVICE_GPU
+                                               : PENG_DEVICE_CPU;
+    EXPECT_EQ(info.kind, want) << kind;
+    peng_runtime_release(rt);
+  }
+}
+
 // ------------------------------------------------------------------ profiles
 
 peng_status_t CreateWithProfile(const std::string& text) {

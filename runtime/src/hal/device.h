@@ -41,6 +41,8 @@ class Device : public RefCounted<Device> {
   // The queue chains dependent launches on the device (PENG_HAL_QUEUE_ORDERING).
   bool ordering() const { return ordering_; }
 
+  // Before the device is published: readers copy info_ unlocked.
+  void set_kind(peng_device_kind_t kind) { info_.kind = kind; }
   bool lost() const { return lost_.load(std::memory_order_acquire); }
   // Marks the device lost for good; returns true the first time.
   bool MarkLost();
