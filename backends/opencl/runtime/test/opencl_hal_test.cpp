@@ -1,8 +1,10 @@
 // The opencl backend through its HAL vtables alone, on the machine's first
 // OpenCL device (PoCL in CI): buffers and copies, build failures and their
 // log, refusals, the argument convention, device-side ordering through
-// dispatch waits, and profiling timestamps on the host's clock. Skips when
-// the machine has no OpenCL device.
+// dispatch waits, and profiling timestamps on the host's clock; the program
+// binary cache (hits, damaged entries, unwritable folders) and the retry of
+// launches refused with CL_OUT_OF_RESOURCES. Skips when the machine has no
+// OpenCL device.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
