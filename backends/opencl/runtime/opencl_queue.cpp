@@ -218,16 +218,15 @@ std::vector<cl_event> WaitList(Queue* q, const peng_hal_dispatch_t* d) {
   return events;
 }
 
-std::string Dims(const size_t *v) {
+std::string Dims(const size_t* v) {
   return std::to_string(v[0]) + "x" + std::to_string(v[1]) + "x" + std::to_string(v[2]);
 }
 
 // One forced CL_OUT_OF_RESOURCES (setting force_out_of_resources), if any is left.
-bool TakeForcedFailure(Device *dev) {
+bool TakeForcedFailure(Device* dev) {
   uint64_t left = dev->force_out_of_resources.load();
   while (left > 0) {
-    if (dev->force_out_of_resources.compare_exchange_weak(left, left - 1))
-      return true;
+    if (dev->force_out_of_resources.compare_exchange_weak(left, left - 1)) return true;
   }
   return false;
 }
@@ -236,14 +235,12 @@ bool TakeForcedFailure(Device *dev) {
 // global size as whole groups over at least the old range, so every
 // work-item of the launch still runs once (the extra ones fail the kernel's
 // bounds check). False when every dimension is at 1 already.
-bool ShrinkWorkGroup(size_t *global, size_t *local) {
+bool ShrinkWorkGroup(size_t* global, size_t* local) {
   int largest = 0;
   for (int i = 1; i < 3; ++i) {
-    if (local[i] > local[largest])
-      largest = i;
+    if (local[i] > local[largest]) largest = i;
   }
-  if (local[largest] <= 1)
-    return false;
+  if (local[largest] <= 1) return false;
   size_t smaller = local[largest] / 2;
   size_t groups = (global[largest] + smaller - 1) / smaller;
   local[largest] = smaller;
@@ -293,8 +290,7 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
                                      driver_local ? nullptr : local, cl_uint(waits.size()),
                                      waits.empty() ? nullptr : waits.data(), &event);
       }
-      if (err == CL_SUCCESS)
-        break;
+      if (err == CL_SUCCESS) break;
       bool may_shrink = !driver_local && !e.fixed_local_size &&
                         (err == CL_OUT_OF_RESOURCES || err == CL_INVALID_WORK_GROUP_SIZE);
       if (may_shrink && ShrinkWorkGroup(global, local)) {

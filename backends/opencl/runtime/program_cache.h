@@ -31,7 +31,7 @@ namespace peng::opencl {
 struct Hash128 {
   uint64_t lo, hi;
 };
-Hash128 HashBytes(const void *data, size_t size, uint64_t seed = 0);
+Hash128 HashBytes(const void* data, size_t size, uint64_t seed = 0);
 
 // The cache folder from the environment: $PENG_CACHE_DIR, else
 // $XDG_CACHE_HOME/peng, else $HOME/.cache/peng, each with "/opencl"; empty
@@ -41,29 +41,29 @@ std::string ProgramCacheDir();
 // Everything a built binary depends on, as text (stored in the file, so a
 // hash collision of file names is caught).
 std::string ProgramCacheKey(cl_platform_id platform, cl_device_id device,
-                            const std::string &options, const char *source, size_t size);
+                            const std::string& options, const char* source, size_t size);
 
 // The cached binary for `key` under `dir`, checked; false when there is none
 // or it is damaged (then *why says how, for a damaged one).
-bool ReadCachedBinary(const std::string &dir, const std::string &key,
-                      std::vector<unsigned char> *binary, std::string *why);
+bool ReadCachedBinary(const std::string& dir, const std::string& key,
+                      std::vector<unsigned char>* binary, std::string* why);
 
 // Stores `binary` for `key`; false (and nothing left behind) when the folder
 // cannot be made or written: the cache is then simply not used.
-bool WriteCachedBinary(const std::string &dir, const std::string &key,
-                       const std::vector<unsigned char> &binary);
+bool WriteCachedBinary(const std::string& dir, const std::string& key,
+                       const std::vector<unsigned char>& binary);
 
 // What the backend did, process-wide, for tests and diagnostics.
 struct BackendCounters {
-  std::atomic<uint64_t> hits{0};           // programs built from a cached binary
-  std::atomic<uint64_t> writes{0};         // binaries stored
-  std::atomic<uint64_t> rejected{0};       // damaged or refused entries, rebuilt
-  std::atomic<uint64_t> launch_retries{0}; // launches retried with smaller work-groups
+  std::atomic<uint64_t> hits{0};            // programs built from a cached binary
+  std::atomic<uint64_t> writes{0};          // binaries stored
+  std::atomic<uint64_t> rejected{0};        // damaged or refused entries, rebuilt
+  std::atomic<uint64_t> launch_retries{0};  // launches retried with smaller work-groups
 };
-BackendCounters &Counters();
+BackendCounters& Counters();
 
-} // namespace peng::opencl
+}  // namespace peng::opencl
 
 // Test hook: a counter of Counters() by name ("cache_hits", "cache_writes",
 // "cache_rejected", "launch_retries"); UINT64_MAX for an unknown name.
-extern "C" uint64_t peng_test_opencl_counter(const char *name);
+extern "C" uint64_t peng_test_opencl_counter(const char* name);

@@ -74,52 +74,49 @@ struct Done {
 
 class OpenClHal : public ::testing::Test {
  protected:
-   void SetUp() override { Open({}); }
-   void TearDown() override { Close(); }
+  void SetUp() override { Open({}); }
+  void TearDown() override { Close(); }
 
-   // Opens device 0 with these profile settings (and a queue on it).
-   void Open(const std::vector<peng_hal_setting_t> &settings) {
-     factory_ = peng_backend_opencl_factory();
-     ASSERT_STREQ(factory_->name, "opencl");
-     uint32_t count = 0;
-     ASSERT_EQ(factory_->enumerate(&count), PENG_OK);
-     if (count == 0)
-       GTEST_SKIP() << "this machine has no OpenCL device";
-     peng_hal_device_params_t p{};
-     p.name = "opencl:0";
-     p.kind = PENG_DEVICE_NPU;
-     p.memory_space = 1;
-     p.set_error = CaptureError;
-     p.settings = settings.data();
-     p.setting_count = uint32_t(settings.size());
-     ASSERT_EQ(factory_->create_device(0, &p, &device_), PENG_OK) << t_error;
-     ASSERT_EQ(dev()->create_queue(device_, &queue_), PENG_OK) << t_error;
-   }
-   void Close() {
-     if (queue_) {
-       EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
-       q()->destroy(queue_);
-     }
-     for (peng_hal_executable_t *x : executables_) {
-       PENG_HAL_VTABLE(x, peng_hal_executable_vtable_t)->destroy(x);
-     }
-     for (peng_hal_buffer_t *b : buffers_)
-       PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t)->destroy(b);
-     if (device_)
-       dev()->destroy(device_);
-     queue_ = nullptr;
-     device_ = nullptr;
-     executables_.clear();
-     buffers_.clear();
-   }
-   void Reopen(const std::vector<peng_hal_setting_t> &settings) {
-     Close();
-     Open(settings);
-   }
-   void Unload(peng_hal_executable_t *exe) {
-     executables_.erase(std::find(executables_.begin(), executables_.end(), exe));
-     PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t)->destroy(exe);
-   }
+  // Opens device 0 with these profile settings (and a queue on it).
+  void Open(const std::vector<peng_hal_setting_t>& settings) {
+    factory_ = peng_backend_opencl_factory();
+    ASSERT_STREQ(factory_->name, "opencl");
+    uint32_t count = 0;
+    ASSERT_EQ(factory_->enumerate(&count), PENG_OK);
+    if (count == 0) GTEST_SKIP() << "this machine has no OpenCL device";
+    peng_hal_device_params_t p{};
+    p.name = "opencl:0";
+    p.kind = PENG_DEVICE_NPU;
+    p.memory_space = 1;
+    p.set_error = CaptureError;
+    p.settings = settings.data();
+    p.setting_count = uint32_t(settings.size());
+    ASSERT_EQ(factory_->create_device(0, &p, &device_), PENG_OK) << t_error;
+    ASSERT_EQ(dev()->create_queue(device_, &queue_), PENG_OK) << t_error;
+  }
+  void Close() {
+    if (queue_) {
+      EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
+      q()->destroy(queue_);
+    }
+    for (peng_hal_executable_t* x : executables_) {
+      PENG_HAL_VTABLE(x, peng_hal_executable_vtable_t)->destroy(x);
+    }
+    for (peng_hal_buffer_t* b : buffers_) PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t)->destroy(b);
+    if (device_) dev()->destroy(device_);
+    queue_ = nullptr;
+    device_ = nullptr;
+    executables_.clear();
+    buffers_.clear();
+  }
+  void Reopen(const std::vector<peng_hal_setting_t>& settings) {
+    Close();
+    Open(settings);
+  }
+  void Unload(peng_hal_executable_t* exe) {
+    executables_.erase(std::find(executables_.begin(), executables_.end(), exe));
+    PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t)->destroy(exe);
+  }
 
   const peng_hal_device_vtable_t* dev() { return PENG_HAL_VTABLE(device_, peng_hal_device_vtable_t); }
   const peng_hal_queue_vtable_t* q() { return PENG_HAL_VTABLE(queue_, peng_hal_queue_vtable_t); }
@@ -427,7 +424,7 @@ TEST_F(OpenClHal, DispatchWaitsOrderLaunchesOnTheDevice) {
 
 // ------------------------------------------------------------ program cache
 
-uint64_t Counter(const char *name) { return peng_test_opencl_counter(name); }
+uint64_t Counter(const char* name) { return peng_test_opencl_counter(name); }
 
 // A fresh folder under the test's temp dir, removed at the end.
 struct TempDir {
@@ -444,41 +441,40 @@ struct TempDir {
   std::vector<std::string> Entries() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (auto &e : std::filesystem::directory_iterator(path, ec)) {
+    for (auto& e : std::filesystem::directory_iterator(path, ec)) {
       names.push_back(e.path().string());
     }
     return names;
   }
 };
 
-std::string ReadFile(const std::string &path) {
+std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-void WriteFile(const std::string &path, const std::string &data) {
+void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
 }
 
 class OpenClCache : public OpenClHal {
-protected:
-  void SetUp() override {} // each test opens the device with its settings
+ protected:
+  void SetUp() override {}  // each test opens the device with its settings
 
   // Loads axpb (work-group 64) and runs it on 1000 elements, checked.
   void LoadAndRun() {
-    peng_hal_executable_t *exe = nullptr;
+    peng_hal_executable_t* exe = nullptr;
     ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
     RunAxpb(exe, 1000, (1000 + 63) / 64);
     Unload(exe);
   }
 
-public:
-  void RunAxpb(peng_hal_executable_t *exe, int64_t n, uint32_t groups, uint64_t id = 1) {
+ public:
+  void RunAxpb(peng_hal_executable_t* exe, int64_t n, uint32_t groups, uint64_t id = 1) {
     std::vector<float> a(n), b(n), c(n, -1.0f);
-    for (int64_t i = 0; i < n; ++i)
-      a[i] = float(i % 13) - 6, b[i] = float(i) / 8;
-    peng_hal_buffer_t *ba = Allocate(n * 4);
-    peng_hal_buffer_t *bb = Allocate(n * 4);
-    peng_hal_buffer_t *bc = Allocate(n * 4);
+    for (int64_t i = 0; i < n; ++i) a[i] = float(i % 13) - 6, b[i] = float(i) / 8;
+    peng_hal_buffer_t* ba = Allocate(n * 4);
+    peng_hal_buffer_t* bb = Allocate(n * 4);
+    peng_hal_buffer_t* bc = Allocate(n * 4);
     Write(ba, a.data(), n * 4);
     Write(bb, b.data(), n * 4);
     Write(bc, c.data(), n * 4);
@@ -505,16 +501,16 @@ TEST_F(OpenClCache, SecondLoadComesFromTheCache) {
   auto files = dir.Entries();
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].substr(files[0].size() - 4), ".bin");
-  EXPECT_NE(ReadFile(files[0]).find("driver version: "), std::string::npos); // the key
+  EXPECT_NE(ReadFile(files[0]).find("driver version: "), std::string::npos);  // the key
   // Again, on a device opened anew (as another process would): from the file.
   Reopen({{"cache_dir", dir.path.c_str()}});
   LoadAndRun();
   EXPECT_EQ(Counter("cache_hits"), hits + 1);
   EXPECT_EQ(Counter("cache_writes"), writes + 1);
-  EXPECT_EQ(dir.Entries().size(), 1u); // no temp file left behind
+  EXPECT_EQ(dir.Entries().size(), 1u);  // no temp file left behind
   // Other source is another entry.
   std::string other = TestKernels() + "\n// changed\n";
-  peng_hal_executable_t *exe = nullptr;
+  peng_hal_executable_t* exe = nullptr;
   ASSERT_EQ(Load(other, {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
   EXPECT_EQ(Counter("cache_hits"), hits + 1);
   EXPECT_EQ(dir.Entries().size(), 2u);
@@ -529,7 +525,7 @@ TEST_F(OpenClCache, DamagedEntriesAreRebuilt) {
   LoadAndRun();
   ASSERT_EQ(dir.Entries().size(), 1u);
   const std::string path = dir.Entries()[0], good = ReadFile(path);
-  const size_t header = 40; // magic, version, key size, binary size, checksum
+  const size_t header = 40;  // magic, version, key size, binary size, checksum
   uint32_t key_size = 0;
   std::memcpy(&key_size, good.data() + 12, 4);
   const size_t binary_at = header + key_size;
@@ -537,14 +533,13 @@ TEST_F(OpenClCache, DamagedEntriesAreRebuilt) {
   // A binary of the right size and checksum that is not one: the driver
   // refuses it (as it would a stale one from another compiler build).
   std::string garbage = good;
-  for (size_t i = binary_at; i < garbage.size(); ++i)
-    garbage[i] = char(i * 31 + 7);
+  for (size_t i = binary_at; i < garbage.size(); ++i) garbage[i] = char(i * 31 + 7);
   auto sum = peng::opencl::HashBytes(garbage.data() + binary_at, garbage.size() - binary_at);
   std::memcpy(garbage.data() + 24, &sum.lo, 8);
   std::memcpy(garbage.data() + 32, &sum.hi, 8);
 
   struct Damage {
-    const char *what;
+    const char* what;
     std::string data;
   };
   std::string flipped_binary = good, flipped_magic = good, flipped_key = good, bad_version = good;
@@ -562,7 +557,7 @@ TEST_F(OpenClCache, DamagedEntriesAreRebuilt) {
       {"empty", ""},
       {"a binary the driver refuses", garbage},
   };
-  for (const Damage &d : damages) {
+  for (const Damage& d : damages) {
     SCOPED_TRACE(d.what);
     WriteFile(path, d.data);
     uint64_t hits = Counter("cache_hits"), rejected = Counter("cache_rejected");
@@ -572,7 +567,7 @@ TEST_F(OpenClCache, DamagedEntriesAreRebuilt) {
     EXPECT_EQ(Counter("cache_hits"), hits);
     EXPECT_EQ(Counter("cache_rejected"), rejected + 1);
     EXPECT_EQ(Counter("cache_writes"), writes + 1);
-    EXPECT_EQ(ReadFile(path).size(), good.size()); // rewritten whole
+    EXPECT_EQ(ReadFile(path).size(), good.size());  // rewritten whole
     // The rewritten entry serves the next load.
     Reopen({{"cache_dir", dir.path.c_str()}});
     LoadAndRun();
@@ -625,14 +620,13 @@ TEST_F(OpenClCache, CanBeTurnedOff) {
 
 // Where the cache lives by default, and PENG_OPENCL_CACHE=0.
 TEST(OpenClCacheDir, FollowsTheEnvironment) {
-  auto saved = [](const char *name) {
-    const char *v = getenv(name);
+  auto saved = [](const char* name) {
+    const char* v = getenv(name);
     return std::pair<bool, std::string>(v != nullptr, v ? v : "");
   };
-  const char *names[] = {"PENG_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "PENG_OPENCL_CACHE"};
+  const char* names[] = {"PENG_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "PENG_OPENCL_CACHE"};
   std::vector<std::pair<bool, std::string>> old;
-  for (const char *n : names)
-    old.push_back(saved(n));
+  for (const char* n : names) old.push_back(saved(n));
   setenv("HOME", "/home/someone", 1);
   setenv("XDG_CACHE_HOME", "/xdg", 1);
   setenv("PENG_CACHE_DIR", "/peng", 1);
@@ -672,26 +666,25 @@ TEST(OpenClCacheHash, MatchesMurmurHash3) {
 // work-group of 64: the launch runs with 8 and computes the same result.
 TEST_F(OpenClCache, OutOfResourcesRetriesWithSmallerGroups) {
   Reopen({{"cache", "off"}, {"force_out_of_resources", "3"}});
-  peng_hal_executable_t *exe = nullptr;
+  peng_hal_executable_t* exe = nullptr;
   ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
   uint64_t retries = Counter("launch_retries");
-  RunAxpb(exe, 1000, (1000 + 63) / 64); // 1000 is not a multiple of 64
+  RunAxpb(exe, 1000, (1000 + 63) / 64);  // 1000 is not a multiple of 64
   EXPECT_EQ(Counter("launch_retries"), retries + 3);
-  RunAxpb(exe, 1000, (1000 + 63) / 64, 2); // the forced failures are used up
+  RunAxpb(exe, 1000, (1000 + 63) / 64, 2);  // the forced failures are used up
   EXPECT_EQ(Counter("launch_retries"), retries + 3);
 }
 
 // Two dimensions: 8x4 halves along the larger one each time (4x4, 2x4, 2x2).
 TEST_F(OpenClCache, OutOfResourcesRetriesInTwoDimensions) {
   Reopen({{"cache", "off"}, {"force_out_of_resources", "3"}});
-  peng_hal_executable_t *exe = nullptr;
+  peng_hal_executable_t* exe = nullptr;
   ASSERT_EQ(Load(TestKernels(), {EntrySpec("transpose_scale", 8, 4)}, &exe), PENG_OK) << t_error;
-  const int64_t rows = 37, cols = 29; // odd both ways
+  const int64_t rows = 37, cols = 29;  // odd both ways
   std::vector<float> in(rows * cols), out(rows * cols, -1.0f);
-  for (int64_t i = 0; i < rows * cols; ++i)
-    in[i] = float(i % 101) - 50;
-  peng_hal_buffer_t *bi = Allocate(in.size() * 4);
-  peng_hal_buffer_t *bo = Allocate(out.size() * 4);
+  for (int64_t i = 0; i < rows * cols; ++i) in[i] = float(i % 101) - 50;
+  peng_hal_buffer_t* bi = Allocate(in.size() * 4);
+  peng_hal_buffer_t* bo = Allocate(out.size() * 4);
   Write(bi, in.data(), in.size() * 4);
   Write(bo, out.data(), out.size() * 4);
   // x runs along in's columns, y along its rows.
@@ -715,13 +708,13 @@ TEST_F(OpenClCache, OutOfResourcesRetriesInTwoDimensions) {
 // driver's error and what was tried, and never completes.
 TEST_F(OpenClCache, OutOfResourcesAtEverySizeIsReported) {
   Reopen({{"cache", "off"}, {"force_out_of_resources", "1000"}});
-  peng_hal_executable_t *exe = nullptr;
+  peng_hal_executable_t* exe = nullptr;
   ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64), EntrySpec("axpb", 0)}, &exe), PENG_OK)
       << t_error;
   const int64_t n = 100;
-  peng_hal_buffer_t *ba = Allocate(n * 4);
-  peng_hal_buffer_t *bb = Allocate(n * 4);
-  peng_hal_buffer_t *bc = Allocate(n * 4);
+  peng_hal_buffer_t* ba = Allocate(n * 4);
+  peng_hal_buffer_t* bb = Allocate(n * 4);
+  peng_hal_buffer_t* bc = Allocate(n * 4);
   uint64_t retries = Counter("launch_retries");
   Launch l(exe, 0, {ba, bb, bc}, {{n}, {n}, {n}}, {1, 0}, 2);
   l.d.id = 1;
@@ -729,7 +722,7 @@ TEST_F(OpenClCache, OutOfResourcesAtEverySizeIsReported) {
   EXPECT_EQ(q()->enqueue_dispatch(queue_, &l.d, never.Completion()), PENG_ERROR_OUT_OF_MEMORY);
   EXPECT_NE(t_error.find("CL_OUT_OF_RESOURCES"), std::string::npos) << t_error;
   EXPECT_NE(t_error.find("local 1x1x1, after 6 retries"), std::string::npos) << t_error;
-  EXPECT_EQ(Counter("launch_retries"), retries + 6); // 64 down to 1
+  EXPECT_EQ(Counter("launch_retries"), retries + 6);  // 64 down to 1
   // The driver's own local size ({0, 0, 0}): nothing to shrink, no retry.
   Launch d(exe, 1, {ba, bb, bc}, {{n}, {n}, {n}}, {1, 0}, n);
   d.d.id = 2;
@@ -744,8 +737,7 @@ TEST_F(OpenClCache, ForcedFailureCountMustBeACount) {
   factory_ = peng_backend_opencl_factory();
   uint32_t count = 0;
   ASSERT_EQ(factory_->enumerate(&count), PENG_OK);
-  if (count == 0)
-    GTEST_SKIP() << "this machine has no OpenCL device";
+  if (count == 0) GTEST_SKIP() << "this machine has no OpenCL device";
   peng_hal_setting_t bad[] = {{"force_out_of_resources", "three"}};
   peng_hal_device_params_t p{};
   p.name = "opencl:0";
@@ -754,7 +746,7 @@ TEST_F(OpenClCache, ForcedFailureCountMustBeACount) {
   p.set_error = CaptureError;
   p.settings = bad;
   p.setting_count = 1;
-  peng_hal_device_t *d = nullptr;
+  peng_hal_device_t* d = nullptr;
   EXPECT_EQ(factory_->create_device(0, &p, &d), PENG_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(t_error.find("'three' is not a count"), std::string::npos) << t_error;
 }
