@@ -7,8 +7,9 @@
 // copies go through clEnqueueRead/Write/CopyBuffer).
 //
 // Executables: format "opencl-c", target "opencl": OpenCL C source, built
-// once per load with clBuildProgram; entry i is the __kernel named
-// entries[i].symbol (or entries[i].name).
+// once per load with clBuildProgram, or from the binary that an earlier
+// build left in the program cache (program_cache.h); entry i is the __kernel
+// named entries[i].symbol (or entries[i].name).
 //
 // The kernel-argument convention (docs/architecture.md, "Device interface"):
 //   1. one `__global T*` per binding, in binding order;
@@ -20,7 +21,10 @@
 //                      __global float* c, long k, long a_n, long b_n, long c_n);
 // Global size = workgroup_count[i] * workgroup_size[i]; local size =
 // workgroup_size, except {0, 0, 0}, which lets the driver choose (then each
-// work-group counts one work-item in the global size).
+// work-group counts one work-item in the global size). A launch the driver
+// refuses with CL_OUT_OF_RESOURCES or CL_INVALID_WORK_GROUP_SIZE is retried
+// with the local size halved along its largest dimension, down to 1, over at
+// least the same global range (kernels guard their index against the shape).
 //
 // Queues: an out-of-order OpenCL queue where the device has one (else in
 // order), with profiling. Completions come from clSetEventCallback on the
@@ -75,6 +79,12 @@ struct Device {
   bool has_clock_offset;
   int64_t clock_offset_ns;  // device profiling time + offset = CLOCK_MONOTONIC ns
   std::atomic<bool> lost{false};
+  // The program binary cache's folder ("": no cache): ProgramCacheDir(), or
+  // the settings `cache_dir`, `cache = false`.
+  std::string cache_dir;
+  // Test setting `force_out_of_resources = N`: the next N launch attempts
+  // fail as if clEnqueueNDRangeKernel said CL_OUT_OF_RESOURCES.
+  std::atomic<uint64_t> force_out_of_resources{0};
 
   // "device 'opencl:0' (pthread-... (Portable Computing Language))", for messages.
   std::string Describe() const;
@@ -99,6 +109,9 @@ struct Entry {
   cl_kernel kernel = nullptr;
   cl_uint arg_count = 0;
   uint32_t workgroup_size[3] = {1, 1, 1};
+  // The kernel declares reqd_work_group_size: its local size is part of its
+  // code (__local tiles), so a launch is never retried with another.
+  bool fixed_local_size = false;
   // clSetKernelArg and the enqueue that captures the arguments happen under
   // it: a cl_kernel's arguments are shared state.
   std::mutex mutex;

@@ -1,10 +1,13 @@
 // The opencl backend's factory, devices and buffers (see opencl_backend.h).
+#include <strings.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "cl_util.h"
 #include "opencl_backend.h"
+#include "program_cache.h"
 
 namespace peng::opencl {
 
@@ -167,6 +170,32 @@ const peng_hal_device_vtable_t kDeviceVtable = {
 
 peng_status_t KeepStatus(peng_status_t code, const char*) { return code; }
 
+bool IsOff(const char* value) {
+  return !std::strcmp(value, "0") || !strcasecmp(value, "false") || !strcasecmp(value, "off");
+}
+
+// The profile's keys beyond the runtime's own: `cache = false`, `cache_dir`
+// (the folder itself, no "opencl/" added), and the test-only
+// `force_out_of_resources = N`.
+peng_status_t ApplySettings(Device* dev, const peng_hal_device_params_t* params) {
+  dev->cache_dir = ProgramCacheDir();
+  if (const char* dir = peng_hal_setting(params, "cache_dir")) dev->cache_dir = dir;
+  if (const char* cache = peng_hal_setting(params, "cache"); cache && IsOff(cache)) {
+    dev->cache_dir.clear();
+  }
+  if (const char* n = peng_hal_setting(params, "force_out_of_resources")) {
+    char* end = nullptr;
+    unsigned long long count = std::strtoull(n, &end, 10);
+    if (!*n || *end) {
+      return dev->Fail(
+          PENG_ERROR_INVALID_ARGUMENT,
+          "OpenCL device '" + dev->name + "': force_out_of_resources = '" + n + "' is not a count");
+    }
+    dev->force_out_of_resources = count;
+  }
+  return PENG_OK;
+}
+
 // The device's figures, read once: queries are not free on every driver.
 void ReadLimits(Device* dev) {
   cl_device_id id = dev->id;
@@ -230,6 +259,7 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
   dev->set_error = set_error;
   dev->platform = inv.devices[index].platform;
   dev->id = inv.devices[index].device;
+  if (peng_status_t st = ApplySettings(dev.get(), params); st != PENG_OK) return st;
   ReadLimits(dev.get());
 
   const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,

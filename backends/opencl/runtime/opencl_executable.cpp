@@ -5,6 +5,7 @@
 
 #include "cl_util.h"
 #include "opencl_backend.h"
+#include "program_cache.h"
 
 namespace peng::opencl {
 
@@ -85,6 +86,11 @@ peng_status_t OpenEntry(Device* dev, Executable* exe, const peng_hal_entry_spec_
   clGetKernelInfo(entry->kernel, CL_KERNEL_NUM_ARGS, sizeof entry->arg_count, &entry->arg_count,
                   nullptr);
   std::memcpy(entry->workgroup_size, spec.workgroup_size, sizeof entry->workgroup_size);
+  size_t required[3] = {0, 0, 0};
+  if (clGetKernelWorkGroupInfo(entry->kernel, dev->id, CL_KERNEL_COMPILE_WORK_GROUP_SIZE,
+                               sizeof required, required, nullptr) == CL_SUCCESS) {
+    entry->fixed_local_size = required[0] || required[1] || required[2];
+  }
   const uint32_t* wg = entry->workgroup_size;
   uint64_t items = uint64_t(wg[0]) * wg[1] * wg[2];
   size_t kernel_limit = 0;
@@ -110,6 +116,67 @@ peng_status_t OpenEntry(Device* dev, Executable* exe, const peng_hal_entry_spec_
   }
   exe->entries.push_back(std::move(entry));
   return PENG_OK;
+}
+
+// The program built from the cache's binary for `key`, or null when there is
+// none or the driver refuses it (then the caller builds from source and the
+// entry is overwritten).
+cl_program ProgramFromCache(Device* dev, const std::string& key, const std::string& options) {
+  std::vector<unsigned char> binary;
+  std::string why;
+  if (!ReadCachedBinary(dev->cache_dir, key, &binary, &why)) {
+    if (!why.empty()) Counters().rejected.fetch_add(1);  // damaged: rebuilt below
+    return nullptr;
+  }
+  const unsigned char* data = binary.data();
+  size_t size = binary.size();
+  cl_int binary_status = CL_SUCCESS, err = CL_SUCCESS;
+  cl_program program =
+      clCreateProgramWithBinary(dev->context, 1, &dev->id, &size, &data, &binary_status, &err);
+  if (err == CL_SUCCESS && binary_status == CL_SUCCESS) {
+    err = clBuildProgram(program, 1, &dev->id, options.c_str(), nullptr, nullptr);
+  }
+  if (err != CL_SUCCESS || binary_status != CL_SUCCESS) {
+    // Stale (another driver build) or damaged in a way the checksum missed.
+    if (program) clReleaseProgram(program);
+    Counters().rejected.fetch_add(1);
+    return nullptr;
+  }
+  Counters().hits.fetch_add(1);
+  return program;
+}
+
+peng_status_t BuildFromSource(Device* dev, const char* source, size_t length,
+                              const std::string& options, cl_program* out) {
+  cl_int err = CL_SUCCESS;
+  cl_program program = clCreateProgramWithSource(dev->context, 1, &source, &length, &err);
+  if (err != CL_SUCCESS) return dev->FailCl(err, "clCreateProgramWithSource");
+  *out = program;  // the caller's to release, built or not
+  err = clBuildProgram(program, 1, &dev->id, options.c_str(), nullptr, nullptr);
+  if (err != CL_SUCCESS) {
+    if (IsDeviceLoss(err)) return dev->FailCl(err, "clBuildProgram");
+    return dev->Fail(err == CL_BUILD_PROGRAM_FAILURE ? PENG_ERROR_INVALID_ARGUMENT : StatusOf(err),
+                     "the OpenCL program does not build on " + dev->Describe() + " (" +
+                         ClErrorName(err) + "); build log:\n" + BuildLog(program, dev->id));
+  }
+  return PENG_OK;
+}
+
+// Keeps the built program's binary for the next load; a driver that gives
+// none, or a folder that cannot be written, just means no cache.
+void StoreBinary(Device* dev, cl_program program, const std::string& key) {
+  size_t size = 0;
+  if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) !=
+          CL_SUCCESS ||
+      size == 0) {
+    return;
+  }
+  std::vector<unsigned char> binary(size);
+  unsigned char* data = binary.data();
+  if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof data, &data, nullptr) != CL_SUCCESS) {
+    return;
+  }
+  WriteCachedBinary(dev->cache_dir, key, binary);
 }
 
 }  // namespace
@@ -145,19 +212,16 @@ peng_status_t LoadExecutable(Device* dev, const peng_hal_executable_spec_t* spec
   exe->base.resource.vtable = &kExecutableVtable;
   const char* source = static_cast<const char*>(spec->code);
   size_t length = size_t(spec->code_size);
-  cl_int err = CL_SUCCESS;
-  exe->program = clCreateProgramWithSource(dev->context, 1, &source, &length, &err);
-  if (err != CL_SUCCESS) {
-    exe->program = nullptr;
-    return dev->FailCl(err, "clCreateProgramWithSource");
+  const std::string options;  // none yet; part of the cache key when there are
+  std::string key;
+  if (!dev->cache_dir.empty()) {
+    key = ProgramCacheKey(dev->platform, dev->id, options, source, length);
+    exe->program = ProgramFromCache(dev, key, options);
   }
-  err = clBuildProgram(exe->program, 1, &dev->id, "", nullptr, nullptr);
-  if (err != CL_SUCCESS) {
-    if (IsDeviceLoss(err)) return dev->FailCl(err, "clBuildProgram");
-    return dev->Fail(err == CL_BUILD_PROGRAM_FAILURE ? PENG_ERROR_INVALID_ARGUMENT : StatusOf(err),
-                     "the OpenCL program does not build on " + dev->Describe() + " (" +
-                         ClErrorName(err) + "); build log:\n" +
-                         BuildLog(exe->program, dev->id));
+  if (!exe->program) {
+    peng_status_t st = BuildFromSource(dev, source, length, options, &exe->program);
+    if (st != PENG_OK) return st;
+    if (!key.empty()) StoreBinary(dev, exe->program, key);
   }
   for (uint32_t i = 0; i < spec->entry_count; ++i) {
     peng_status_t st = OpenEntry(dev, exe.get(), spec->entries[i]);

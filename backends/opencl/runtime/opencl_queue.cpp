@@ -6,6 +6,7 @@
 
 #include "cl_util.h"
 #include "opencl_backend.h"
+#include "program_cache.h"
 
 namespace peng::opencl {
 
@@ -217,6 +218,36 @@ std::vector<cl_event> WaitList(Queue* q, const peng_hal_dispatch_t* d) {
   return events;
 }
 
+std::string Dims(const size_t* v) {
+  return std::to_string(v[0]) + "x" + std::to_string(v[1]) + "x" + std::to_string(v[2]);
+}
+
+// One forced CL_OUT_OF_RESOURCES (setting force_out_of_resources), if any is left.
+bool TakeForcedFailure(Device* dev) {
+  uint64_t left = dev->force_out_of_resources.load();
+  while (left > 0) {
+    if (dev->force_out_of_resources.compare_exchange_weak(left, left - 1)) return true;
+  }
+  return false;
+}
+
+// Halves the local size along its largest dimension and recomputes the
+// global size as whole groups over at least the old range, so every
+// work-item of the launch still runs once (the extra ones fail the kernel's
+// bounds check). False when every dimension is at 1 already.
+bool ShrinkWorkGroup(size_t* global, size_t* local) {
+  int largest = 0;
+  for (int i = 1; i < 3; ++i) {
+    if (local[i] > local[largest]) largest = i;
+  }
+  if (local[largest] <= 1) return false;
+  size_t smaller = local[largest] / 2;
+  size_t groups = (global[largest] + smaller - 1) / smaller;
+  local[largest] = smaller;
+  global[largest] = groups * smaller;
+  return true;
+}
+
 peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t* d,
                               peng_hal_completion_t completion) {
   auto* q = reinterpret_cast<Queue*>(queue);
@@ -251,15 +282,27 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
   {
     std::lock_guard<std::mutex> lock(e.mutex);
     st = SetArguments(dev, e, d);
-    if (st == PENG_OK) {
-      cl_int err = clEnqueueNDRangeKernel(q->queue, e.kernel, dims, nullptr, global,
-                                          driver_local ? nullptr : local, cl_uint(waits.size()),
-                                          waits.empty() ? nullptr : waits.data(), &event);
-      if (err != CL_SUCCESS) {
-        std::string grid = std::to_string(global[0]) + "x" + std::to_string(global[1]) + "x" +
-                           std::to_string(global[2]);
-        st = dev->FailCl(err, "launch of '" + e.name + "' (global " + grid + ")");
+    uint32_t retries = 0;
+    while (st == PENG_OK) {
+      cl_int err = CL_OUT_OF_RESOURCES;
+      if (!TakeForcedFailure(dev)) {
+        err = clEnqueueNDRangeKernel(q->queue, e.kernel, dims, nullptr, global,
+                                     driver_local ? nullptr : local, cl_uint(waits.size()),
+                                     waits.empty() ? nullptr : waits.data(), &event);
       }
+      if (err == CL_SUCCESS) break;
+      bool may_shrink = !driver_local && !e.fixed_local_size &&
+                        (err == CL_OUT_OF_RESOURCES || err == CL_INVALID_WORK_GROUP_SIZE);
+      if (may_shrink && ShrinkWorkGroup(global, local)) {
+        ++retries;
+        Counters().launch_retries.fetch_add(1);
+        continue;
+      }
+      std::string what = "launch of '" + e.name + "' (global " + Dims(global) + ", local " +
+                         (driver_local ? std::string("the driver's choice") : Dims(local));
+      if (retries)
+        what += ", after " + std::to_string(retries) + " retries with smaller work-groups";
+      st = dev->FailCl(err, what + ")");
     }
   }
   for (cl_event w : waits) clReleaseEvent(w);

@@ -1,20 +1,29 @@
 // The opencl backend through its HAL vtables alone, on the machine's first
 // OpenCL device (PoCL in CI): buffers and copies, build failures and their
 // log, refusals, the argument convention, device-side ordering through
-// dispatch waits, and profiling timestamps on the host's clock. Skips when
-// the machine has no OpenCL device.
+// dispatch waits, and profiling timestamps on the host's clock; the program
+// binary cache (hits, damaged entries, unwritable folders) and the retry of
+// launches refused with CL_OUT_OF_RESOURCES. Skips when the machine has no
+// OpenCL device.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "../program_cache.h"
 #include "peng/hal.h"
 
 extern "C" const peng_hal_factory_t* peng_backend_opencl_factory(void);
@@ -65,7 +74,11 @@ struct Done {
 
 class OpenClHal : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Open({}); }
+  void TearDown() override { Close(); }
+
+  // Opens device 0 with these profile settings (and a queue on it).
+  void Open(const std::vector<peng_hal_setting_t>& settings) {
     factory_ = peng_backend_opencl_factory();
     ASSERT_STREQ(factory_->name, "opencl");
     uint32_t count = 0;
@@ -76,10 +89,12 @@ class OpenClHal : public ::testing::Test {
     p.kind = PENG_DEVICE_NPU;
     p.memory_space = 1;
     p.set_error = CaptureError;
+    p.settings = settings.data();
+    p.setting_count = uint32_t(settings.size());
     ASSERT_EQ(factory_->create_device(0, &p, &device_), PENG_OK) << t_error;
     ASSERT_EQ(dev()->create_queue(device_, &queue_), PENG_OK) << t_error;
   }
-  void TearDown() override {
+  void Close() {
     if (queue_) {
       EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
       q()->destroy(queue_);
@@ -89,6 +104,18 @@ class OpenClHal : public ::testing::Test {
     }
     for (peng_hal_buffer_t* b : buffers_) PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t)->destroy(b);
     if (device_) dev()->destroy(device_);
+    queue_ = nullptr;
+    device_ = nullptr;
+    executables_.clear();
+    buffers_.clear();
+  }
+  void Reopen(const std::vector<peng_hal_setting_t>& settings) {
+    Close();
+    Open(settings);
+  }
+  void Unload(peng_hal_executable_t* exe) {
+    executables_.erase(std::find(executables_.begin(), executables_.end(), exe));
+    PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t)->destroy(exe);
   }
 
   const peng_hal_device_vtable_t* dev() { return PENG_HAL_VTABLE(device_, peng_hal_device_vtable_t); }
@@ -393,6 +420,335 @@ TEST_F(OpenClHal, DispatchWaitsOrderLaunchesOnTheDevice) {
     ASSERT_NE(produce.timestamps[1], 0u);
     EXPECT_GE(consume.timestamps[0], produce.timestamps[1]);
   }
+}
+
+// ------------------------------------------------------------ program cache
+
+uint64_t Counter(const char* name) { return peng_test_opencl_counter(name); }
+
+// A fresh folder under the test's temp dir, removed at the end.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string pattern =
+        std::filesystem::temp_directory_path().string() + "/peng-ocl-cache-XXXXXX";
+    path = mkdtemp(pattern.data()) ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::vector<std::string> Entries() const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto& e : std::filesystem::directory_iterator(path, ec)) {
+      names.push_back(e.path().string());
+    }
+    return names;
+  }
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+class OpenClCache : public OpenClHal {
+ protected:
+  void SetUp() override {}  // each test opens the device with its settings
+
+  // Loads axpb (work-group 64) and runs it on 1000 elements, checked.
+  void LoadAndRun() {
+    peng_hal_executable_t* exe = nullptr;
+    ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
+    RunAxpb(exe, 1000, (1000 + 63) / 64);
+    Unload(exe);
+  }
+
+ public:
+  void RunAxpb(peng_hal_executable_t* exe, int64_t n, uint32_t groups, uint64_t id = 1) {
+    std::vector<float> a(n), b(n), c(n, -1.0f);
+    for (int64_t i = 0; i < n; ++i) a[i] = float(i % 13) - 6, b[i] = float(i) / 8;
+    peng_hal_buffer_t* ba = Allocate(n * 4);
+    peng_hal_buffer_t* bb = Allocate(n * 4);
+    peng_hal_buffer_t* bc = Allocate(n * 4);
+    Write(ba, a.data(), n * 4);
+    Write(bb, b.data(), n * 4);
+    Write(bc, c.data(), n * 4);
+    Launch l(exe, 0, {ba, bb, bc}, {{n}, {n}, {n}}, {2, 7}, groups);
+    l.d.id = id;
+    Done done;
+    ASSERT_EQ(q()->enqueue_dispatch(queue_, &l.d, done.Completion()), PENG_OK) << t_error;
+    ASSERT_EQ(done.Wait(), PENG_OK) << t_error;
+    Read(bc, c.data(), n * 4);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(c[i], a[i] * 2.0f + b[i] + 7.0f) << "element " << i;
+    }
+  }
+};
+
+TEST_F(OpenClCache, SecondLoadComesFromTheCache) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  Open({{"cache_dir", dir.path.c_str()}});
+  uint64_t hits = Counter("cache_hits"), writes = Counter("cache_writes");
+  LoadAndRun();
+  EXPECT_EQ(Counter("cache_hits"), hits);
+  EXPECT_EQ(Counter("cache_writes"), writes + 1);
+  auto files = dir.Entries();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].substr(files[0].size() - 4), ".bin");
+  EXPECT_NE(ReadFile(files[0]).find("driver version: "), std::string::npos);  // the key
+  // Again, on a device opened anew (as another process would): from the file.
+  Reopen({{"cache_dir", dir.path.c_str()}});
+  LoadAndRun();
+  EXPECT_EQ(Counter("cache_hits"), hits + 1);
+  EXPECT_EQ(Counter("cache_writes"), writes + 1);
+  EXPECT_EQ(dir.Entries().size(), 1u);  // no temp file left behind
+  // Other source is another entry.
+  std::string other = TestKernels() + "\n// changed\n";
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(other, {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
+  EXPECT_EQ(Counter("cache_hits"), hits + 1);
+  EXPECT_EQ(dir.Entries().size(), 2u);
+}
+
+// A damaged entry is never trusted: it is rebuilt from source, rewritten, and
+// the kernel still computes the right thing; the rewritten entry then serves.
+TEST_F(OpenClCache, DamagedEntriesAreRebuilt) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  Open({{"cache_dir", dir.path.c_str()}});
+  LoadAndRun();
+  ASSERT_EQ(dir.Entries().size(), 1u);
+  const std::string path = dir.Entries()[0], good = ReadFile(path);
+  const size_t header = 40;  // magic, version, key size, binary size, checksum
+  uint32_t key_size = 0;
+  std::memcpy(&key_size, good.data() + 12, 4);
+  const size_t binary_at = header + key_size;
+  ASSERT_GT(good.size(), binary_at);
+  // A binary of the right size and checksum that is not one: the driver
+  // refuses it (as it would a stale one from another compiler build).
+  std::string garbage = good;
+  for (size_t i = binary_at; i < garbage.size(); ++i) garbage[i] = char(i * 31 + 7);
+  auto sum = peng::opencl::HashBytes(garbage.data() + binary_at, garbage.size() - binary_at);
+  std::memcpy(garbage.data() + 24, &sum.lo, 8);
+  std::memcpy(garbage.data() + 32, &sum.hi, 8);
+
+  struct Damage {
+    const char* what;
+    std::string data;
+  };
+  std::string flipped_binary = good, flipped_magic = good, flipped_key = good, bad_version = good;
+  flipped_binary[binary_at + (good.size() - binary_at) / 2] ^= 0x40;
+  flipped_magic[0] ^= 0x01;
+  flipped_key[header + 3] ^= 0x20;
+  bad_version[8] = 99;
+  std::vector<Damage> damages = {
+      {"a flipped byte in the binary", flipped_binary},
+      {"a flipped byte in the magic", flipped_magic},
+      {"a flipped byte in the key", flipped_key},
+      {"another format version", bad_version},
+      {"truncated in the binary", good.substr(0, good.size() - 17)},
+      {"truncated in the header", good.substr(0, 20)},
+      {"empty", ""},
+      {"a binary the driver refuses", garbage},
+  };
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.what);
+    WriteFile(path, d.data);
+    uint64_t hits = Counter("cache_hits"), rejected = Counter("cache_rejected");
+    uint64_t writes = Counter("cache_writes");
+    Reopen({{"cache_dir", dir.path.c_str()}});
+    LoadAndRun();
+    EXPECT_EQ(Counter("cache_hits"), hits);
+    EXPECT_EQ(Counter("cache_rejected"), rejected + 1);
+    EXPECT_EQ(Counter("cache_writes"), writes + 1);
+    EXPECT_EQ(ReadFile(path).size(), good.size());  // rewritten whole
+    // The rewritten entry serves the next load.
+    Reopen({{"cache_dir", dir.path.c_str()}});
+    LoadAndRun();
+    EXPECT_EQ(Counter("cache_hits"), hits + 1);
+  }
+}
+
+// A folder that cannot be made or written is no cache, not an error.
+TEST_F(OpenClCache, UnwritableFolderMeansNoCache) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  // Below a regular file: no one can make it, root included.
+  std::string file = dir.path + "/not-a-folder";
+  WriteFile(file, "x");
+  std::string below = file + "/cache";
+  uint64_t hits = Counter("cache_hits"), writes = Counter("cache_writes");
+  for (int round = 0; round < 2; ++round) {
+    Reopen({{"cache_dir", below.c_str()}});
+    LoadAndRun();
+  }
+  // A folder without write permission (root may write there anyway).
+  std::string locked = dir.path + "/locked";
+  ASSERT_EQ(mkdir(locked.c_str(), 0555), 0);
+  for (int round = 0; round < 2; ++round) {
+    Reopen({{"cache_dir", locked.c_str()}});
+    LoadAndRun();
+  }
+  EXPECT_EQ(Counter("cache_hits"), hits + (geteuid() == 0 ? 1 : 0));
+  EXPECT_EQ(Counter("cache_writes"), writes + (geteuid() == 0 ? 1 : 0));
+  // A folder that does not exist yet is made.
+  std::string deep = dir.path + "/a/b/c";
+  Reopen({{"cache_dir", deep.c_str()}});
+  LoadAndRun();
+  EXPECT_TRUE(std::filesystem::is_directory(deep));
+  EXPECT_EQ(Counter("cache_writes"), writes + (geteuid() == 0 ? 2 : 1));
+}
+
+TEST_F(OpenClCache, CanBeTurnedOff) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  uint64_t hits = Counter("cache_hits"), writes = Counter("cache_writes");
+  for (int round = 0; round < 2; ++round) {
+    Reopen({{"cache_dir", dir.path.c_str()}, {"cache", "false"}});
+    LoadAndRun();
+  }
+  EXPECT_EQ(Counter("cache_hits"), hits);
+  EXPECT_EQ(Counter("cache_writes"), writes);
+  EXPECT_TRUE(dir.Entries().empty());
+}
+
+// Where the cache lives by default, and PENG_OPENCL_CACHE=0.
+TEST(OpenClCacheDir, FollowsTheEnvironment) {
+  auto saved = [](const char* name) {
+    const char* v = getenv(name);
+    return std::pair<bool, std::string>(v != nullptr, v ? v : "");
+  };
+  const char* names[] = {"PENG_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "PENG_OPENCL_CACHE"};
+  std::vector<std::pair<bool, std::string>> old;
+  for (const char* n : names) old.push_back(saved(n));
+  setenv("HOME", "/home/someone", 1);
+  setenv("XDG_CACHE_HOME", "/xdg", 1);
+  setenv("PENG_CACHE_DIR", "/peng", 1);
+  unsetenv("PENG_OPENCL_CACHE");
+  EXPECT_EQ(peng::opencl::ProgramCacheDir(), "/peng/opencl");
+  unsetenv("PENG_CACHE_DIR");
+  EXPECT_EQ(peng::opencl::ProgramCacheDir(), "/xdg/peng/opencl");
+  unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(peng::opencl::ProgramCacheDir(), "/home/someone/.cache/peng/opencl");
+  setenv("PENG_OPENCL_CACHE", "0", 1);
+  EXPECT_EQ(peng::opencl::ProgramCacheDir(), "");
+  setenv("PENG_OPENCL_CACHE", "1", 1);
+  EXPECT_EQ(peng::opencl::ProgramCacheDir(), "/home/someone/.cache/peng/opencl");
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i].first) {
+      setenv(names[i], old[i].second.c_str(), 1);
+    } else {
+      unsetenv(names[i]);
+    }
+  }
+}
+
+// MurmurHash3 x64-128's published values (SMHasher's reference code).
+TEST(OpenClCacheHash, MatchesMurmurHash3) {
+  auto h = peng::opencl::HashBytes("", 0);
+  EXPECT_EQ(h.lo, 0u);
+  EXPECT_EQ(h.hi, 0u);
+  std::string fox = "The quick brown fox jumps over the lazy dog";
+  h = peng::opencl::HashBytes(fox.data(), fox.size());
+  EXPECT_EQ(h.lo, 0xe34bbc7bbc071b6cull);
+  EXPECT_EQ(h.hi, 0x7a433ca9c49a9347ull);
+}
+
+// ------------------------------------------------- CL_OUT_OF_RESOURCES retry
+
+// The first 3 attempts fail as if the device lacked the resources for a
+// work-group of 64: the launch runs with 8 and computes the same result.
+TEST_F(OpenClCache, OutOfResourcesRetriesWithSmallerGroups) {
+  Reopen({{"cache", "off"}, {"force_out_of_resources", "3"}});
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64)}, &exe), PENG_OK) << t_error;
+  uint64_t retries = Counter("launch_retries");
+  RunAxpb(exe, 1000, (1000 + 63) / 64);  // 1000 is not a multiple of 64
+  EXPECT_EQ(Counter("launch_retries"), retries + 3);
+  RunAxpb(exe, 1000, (1000 + 63) / 64, 2);  // the forced failures are used up
+  EXPECT_EQ(Counter("launch_retries"), retries + 3);
+}
+
+// Two dimensions: 8x4 halves along the larger one each time (4x4, 2x4, 2x2).
+TEST_F(OpenClCache, OutOfResourcesRetriesInTwoDimensions) {
+  Reopen({{"cache", "off"}, {"force_out_of_resources", "3"}});
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(TestKernels(), {EntrySpec("transpose_scale", 8, 4)}, &exe), PENG_OK) << t_error;
+  const int64_t rows = 37, cols = 29;  // odd both ways
+  std::vector<float> in(rows * cols), out(rows * cols, -1.0f);
+  for (int64_t i = 0; i < rows * cols; ++i) in[i] = float(i % 101) - 50;
+  peng_hal_buffer_t* bi = Allocate(in.size() * 4);
+  peng_hal_buffer_t* bo = Allocate(out.size() * 4);
+  Write(bi, in.data(), in.size() * 4);
+  Write(bo, out.data(), out.size() * 4);
+  // x runs along in's columns, y along its rows.
+  Launch l(exe, 0, {bi, bo}, {{rows, cols}, {cols, rows}}, {3}, (cols + 7) / 8);
+  l.d.state.workgroup_count[1] = (rows + 3) / 4;
+  l.d.id = 1;
+  uint64_t retries = Counter("launch_retries");
+  Done done;
+  ASSERT_EQ(q()->enqueue_dispatch(queue_, &l.d, done.Completion()), PENG_OK) << t_error;
+  ASSERT_EQ(done.Wait(), PENG_OK) << t_error;
+  EXPECT_EQ(Counter("launch_retries"), retries + 3);
+  Read(bo, out.data(), out.size() * 4);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_EQ(out[c * rows + r], in[r * cols + c] * 3.0f) << "in[" << r << "][" << c << "]";
+    }
+  }
+}
+
+// Refused down to work-groups of one item: the launch fails with the
+// driver's error and what was tried, and never completes.
+TEST_F(OpenClCache, OutOfResourcesAtEverySizeIsReported) {
+  Reopen({{"cache", "off"}, {"force_out_of_resources", "1000"}});
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(TestKernels(), {EntrySpec("axpb", 64), EntrySpec("axpb", 0)}, &exe), PENG_OK)
+      << t_error;
+  const int64_t n = 100;
+  peng_hal_buffer_t* ba = Allocate(n * 4);
+  peng_hal_buffer_t* bb = Allocate(n * 4);
+  peng_hal_buffer_t* bc = Allocate(n * 4);
+  uint64_t retries = Counter("launch_retries");
+  Launch l(exe, 0, {ba, bb, bc}, {{n}, {n}, {n}}, {1, 0}, 2);
+  l.d.id = 1;
+  Done never;
+  EXPECT_EQ(q()->enqueue_dispatch(queue_, &l.d, never.Completion()), PENG_ERROR_OUT_OF_MEMORY);
+  EXPECT_NE(t_error.find("CL_OUT_OF_RESOURCES"), std::string::npos) << t_error;
+  EXPECT_NE(t_error.find("local 1x1x1, after 6 retries"), std::string::npos) << t_error;
+  EXPECT_EQ(Counter("launch_retries"), retries + 6);  // 64 down to 1
+  // The driver's own local size ({0, 0, 0}): nothing to shrink, no retry.
+  Launch d(exe, 1, {ba, bb, bc}, {{n}, {n}, {n}}, {1, 0}, n);
+  d.d.id = 2;
+  EXPECT_EQ(q()->enqueue_dispatch(queue_, &d.d, never.Completion()), PENG_ERROR_OUT_OF_MEMORY);
+  EXPECT_NE(t_error.find("the driver's choice"), std::string::npos) << t_error;
+  EXPECT_EQ(Counter("launch_retries"), retries + 6);
+  EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
+  EXPECT_EQ(never.calls, 0);
+}
+
+TEST_F(OpenClCache, ForcedFailureCountMustBeACount) {
+  factory_ = peng_backend_opencl_factory();
+  uint32_t count = 0;
+  ASSERT_EQ(factory_->enumerate(&count), PENG_OK);
+  if (count == 0) GTEST_SKIP() << "this machine has no OpenCL device";
+  peng_hal_setting_t bad[] = {{"force_out_of_resources", "three"}};
+  peng_hal_device_params_t p{};
+  p.name = "opencl:0";
+  p.kind = PENG_DEVICE_NPU;
+  p.memory_space = 1;
+  p.set_error = CaptureError;
+  p.settings = bad;
+  p.setting_count = 1;
+  peng_hal_device_t* d = nullptr;
+  EXPECT_EQ(factory_->create_device(0, &p, &d), PENG_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(t_error.find("'three' is not a count"), std::string::npos) << t_error;
 }
 
 }  // namespace
