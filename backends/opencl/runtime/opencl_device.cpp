@@ -251,7 +251,6 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
   auto dev = std::make_unique<Device>();
   dev->base.resource.vtable = &kDeviceVtable;
   dev->name = name;
-  dev->kind = params ? params->kind : PENG_DEVICE_GPU;
   dev->memory_space = params ? params->memory_space : 1;
   dev->targets = params && params->targets ? params->targets : "opencl";
   dev->memory_limit = params ? params->memory_bytes : 0;
@@ -260,6 +259,11 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
   dev->platform = inv.devices[index].platform;
   dev->id = inv.devices[index].device;
   if (peng_status_t st = ApplySettings(dev.get(), params); st != PENG_OK) return st;
+  // The device's own kind; a profile's `kind` relabels it in the runtime.
+  cl_device_type type = ClDeviceValue<cl_device_type>(dev->id, CL_DEVICE_TYPE, 0);
+  dev->kind = (type & CL_DEVICE_TYPE_GPU)                                 ? PENG_DEVICE_GPU
+              : (type & (CL_DEVICE_TYPE_ACCELERATOR | CL_DEVICE_TYPE_CUSTOM)) ? PENG_DEVICE_NPU
+                                                                             : PENG_DEVICE_CPU;
   ReadLimits(dev.get());
 
   const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,

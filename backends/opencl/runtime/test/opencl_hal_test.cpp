@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <CL/cl.h>
+
 #include "../program_cache.h"
 #include "peng/hal.h"
 
@@ -230,7 +232,17 @@ TEST_F(OpenClHal, ReportsTheDevice) {
   EXPECT_STREQ(info.name, "opencl:0");
   EXPECT_STREQ(info.backend, "opencl");
   EXPECT_STREQ(info.target, "opencl");
-  EXPECT_EQ(info.kind, PENG_DEVICE_NPU);  // what the params said, not the OpenCL type
+  // The device's OpenCL type (PoCL: CPU); a profile's kind relabels it in the runtime.
+  cl_platform_id platform;
+  cl_device_id first;
+  cl_device_type type = 0;
+  ASSERT_EQ(clGetPlatformIDs(1, &platform, nullptr), CL_SUCCESS);
+  ASSERT_EQ(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &first, nullptr), CL_SUCCESS);
+  ASSERT_EQ(clGetDeviceInfo(first, CL_DEVICE_TYPE, sizeof type, &type, nullptr), CL_SUCCESS);
+  EXPECT_EQ(info.kind, (type & CL_DEVICE_TYPE_GPU) ? PENG_DEVICE_GPU
+                       : (type & (CL_DEVICE_TYPE_ACCELERATOR | CL_DEVICE_TYPE_CUSTOM))
+                           ? PENG_DEVICE_NPU
+                           : PENG_DEVICE_CPU);
   EXPECT_EQ(info.memory_space, 1u);
   EXPECT_GE(info.compute_units, 1u);
   EXPECT_GT(info.memory_bytes, 0u);
