@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Ratios and targets from peng-bench-opencl's JSON output.
+
+    peng-bench-opencl --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
+        --benchmark_out_format=json --benchmark_out=opencl.json
+    python3 bench/opencl/compare.py opencl.json [more.json ...] [--check]
+
+Reads one or more JSON files written by --benchmark_format=json or
+--benchmark_out. Per benchmark it uses the median aggregate when the run had
+repetitions, else the median over the iteration entries; over several files,
+the median of those. Prints the machine and device, one table per family with
+every implementation's ratio to raw_opencl, then the targets. With --check
+the exit status is 1 when a target fails or cannot be evaluated. Standard
+library only.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+
+# Target (issue 15): launch overhead through Peng at most 1.5x raw OpenCL's,
+# same device, same run. Checked for the graph built once (`peng`); the
+# fresh-graph rows add graph building and are shown for information.
+PENG_VS_RAW_MAX = 1.5
+BASELINE = "raw_opencl"
+
+FAMILIES = [
+    # family, what one iteration is
+    ("launch_one", "one launch, submit to completion known on the host"),
+    ("launch_10k", "independent launches enqueued together, one wait"),
+]
+EXTRAS = ["build_ns_per_launch", "run_ns_per_launch"]
+LABELS = {"build_ns_per_launch": "build ns", "run_ns_per_launch": "run ns"}
+
+
+def load(paths):
+    """Returns ({(family, impl): {counter: value}}, context, tasks_by_file)."""
+    samples = {}
+    context = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        context = data.get("context", context)
+        medians, iterations = {}, {}
+        for b in data.get("benchmarks", []):
+            if b.get("error_occurred"):
+                print(f"warning: {b.get('name')}: {b.get('error_message', 'error')}",
+                      file=sys.stderr)
+                continue
+            parts = b.get("run_name", b.get("name", "")).split("/")
+            if len(parts) < 2:
+                continue
+            key = (parts[0], parts[1])
+            numeric = {k: v for k, v in b.items() if isinstance(v, (int, float))
+                       and not isinstance(v, bool)}
+            if b.get("run_type") == "aggregate":
+                if b.get("aggregate_name") == "median":
+                    medians.setdefault(key, {}).update(numeric)
+                continue
+            for k, v in numeric.items():
+                iterations.setdefault(key, {}).setdefault(k, []).append(v)
+        for key, counters in iterations.items():
+            if key in medians:
+                continue
+            for k, v in counters.items():
+                samples.setdefault(key, {}).setdefault(k, []).extend(v)
+        for key, counters in medians.items():
+            for k, v in counters.items():
+                samples.setdefault(key, {}).setdefault(k, []).append(v)
+    values = {key: {k: statistics.median(v) for k, v in counters.items()}
+              for key, counters in samples.items()}
+    return values, context
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def print_family(values, family, what):
+    rows = sorted((impl, c) for (fam, impl), c in values.items() if fam == family)
+    if not rows:
+        return
+    base = values.get((family, BASELINE), {}).get("ns_per_launch")
+    shown = [e for e in EXTRAS if any(e in c for _, c in rows)]
+    print(f"{family}: {what}")
+    print(f"{'':22}{'ns/launch':>12}" + "".join(f"{LABELS[e]:>12}" for e in shown)
+          + f"{'x ' + BASELINE:>16}")
+    for impl, c in rows:
+        v = c.get("ns_per_launch")
+        line = f"  {impl:20}{fmt(v):>12}" + "".join(f"{fmt(c.get(e)):>12}" for e in shown)
+        if base and v is not None:
+            line += f"{v / base:>15.2f}x"
+        print(line)
+    print()
+
+
+def targets(values):
+    """Yields (passed or None, text)."""
+    for family, _ in FAMILIES:
+        peng = values.get((family, "peng"), {}).get("ns_per_launch")
+        raw = values.get((family, BASELINE), {}).get("ns_per_launch")
+        if peng and raw:
+            r = peng / raw
+            yield r <= PENG_VS_RAW_MAX, (
+                f"{family}: peng {fmt(peng)} / {BASELINE} {fmt(raw)} ns/launch = {r:.2f}x "
+                f"(target <= {PENG_VS_RAW_MAX:.1f}x)")
+        else:
+            yield None, f"{family}: peng vs {BASELINE}: missing data"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="+", help="peng-bench-opencl JSON output")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if a target fails or is missing")
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="exit 77 (ctest's skip) when no JSON file exists: the benchmark "
+                             "skipped a machine without an OpenCL device")
+    args = parser.parse_args()
+    if args.skip_missing and not any(os.path.exists(p) for p in args.json):
+        print("no JSON output (no OpenCL device?): skipped")
+        return 77
+    values, context = load(args.json)
+    if not values:
+        print("no benchmark results found", file=sys.stderr)
+        return 1
+    keys = ["date", "host_name", "num_cpus", "mhz_per_cpu", "load_avg", "peng_bench_tasks"]
+    print("machine: " + "  ".join(f"{k}={context[k]}" for k in keys if k in context))
+    device = [context.get(k) for k in ("opencl_platform", "opencl_device", "opencl_driver")]
+    print(f"device:  {' / '.join(d for d in device if d)}  "
+          f"(peng: opencl:0 of {os.path.basename(context.get('peng_platform', '?'))})")
+    print()
+    for family, what in FAMILIES:
+        print_family(values, family, what)
+    print("targets")
+    ok = True
+    for passed, text in targets(values):
+        mark = {True: "PASS", False: "FAIL", None: "n/a "}[passed]
+        ok = ok and passed is True
+        print(f"  [{mark}] {text}")
+    return 0 if ok or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+// peng-bench-opencl: the driver. Registers the benchmarks in a fixed order,
+// records the machine and the device in the JSON context, and exits 77
+// (ctest's skip) on a machine without an OpenCL device.
+//
+//   peng-bench-opencl --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//       --benchmark_out_format=json --benchmark_out=opencl.json
+//   python3 bench/opencl/compare.py opencl.json
+//
+// Environment: PENG_BENCH_TASKS (launches per iteration of launch_10k,
+// default 10000), PENG_BENCH_MIN_TIME (seconds per benchmark), PENG_PLATFORM
+// (a profile other than platforms/dev-opencl.toml; it must name opencl:0).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <string>
+
+#include "driver/cl_env.h"
+#include "driver/harness.h"
+#include "driver/peng_env.h"
+#include "launch/launch.h"
+
+namespace peng_bench_ocl {
+namespace {
+
+using Impl = void (*)(benchmark::State &, uint32_t);
+
+void Register(const std::string &family, const char *name, Impl impl, uint32_t n,
+              benchmark::TimeUnit unit) {
+  benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
+      (family + "/" + name).c_str(), [impl, n](benchmark::State &state) { impl(state, n); });
+  b->UseManualTime()->Unit(unit);
+  if (MinTimeSeconds() > 0)
+    b->MinTime(MinTimeSeconds());
+}
+
+void RegisterAll() {
+  struct {
+    const char *name;
+    Impl impl;
+  } const impls[] = {
+      {"peng", launch::Peng},
+      {"peng_fresh_graph", launch::PengFreshGraph},
+      {"raw_opencl", launch::RawOpenCl},
+      {"raw_opencl_events", launch::RawOpenClEvents},
+  };
+  for (const auto &i : impls)
+    Register("launch_one", i.name, i.impl, 1, benchmark::kMicrosecond);
+  for (const auto &i : impls) {
+    Register("launch_10k", i.name, i.impl, ManyCount(), benchmark::kMillisecond);
+  }
+}
+
+void AddContext() {
+  ClEnv &cl = Cl();
+  benchmark::AddCustomContext("opencl_platform", cl.platform_name);
+  benchmark::AddCustomContext("opencl_device", cl.device_name);
+  benchmark::AddCustomContext("opencl_driver", cl.driver_version);
+  benchmark::AddCustomContext("peng_platform", PengPlatformPath());
+  benchmark::AddCustomContext("peng_bench_tasks", std::to_string(ManyCount()));
+}
+
+} // namespace
+} // namespace peng_bench_ocl
+
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  if (peng_bench_ocl::ClDeviceCount() == 0) {
+    std::fprintf(stderr, "peng-bench-opencl: this machine has no OpenCL device; skipped\n");
+    return 77;
+  }
+  try {
+    peng_bench_ocl::AddContext();
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "peng-bench-opencl: %s\n", e.what());
+    return 1;
+  }
+  peng_bench_ocl::RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  peng_bench_ocl::ShutdownPeng();
+  peng_bench_ocl::ShutdownCl();
+  return 0;
+}

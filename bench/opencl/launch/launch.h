@@ -1,0 +1,32 @@
+// Launch overhead: an empty kernel on one OpenCL device, through Peng and
+// through raw OpenCL, `n` launches per iteration:
+//   launch_one  (n = 1): the latency of one launch, from submit to the host
+//                        knowing it finished;
+//   launch_10k  (n = PENG_BENCH_TASKS, 10000): independent launches, enqueued
+//                        together and waited for once (throughput).
+//
+// | implementation       | one iteration |
+// |----------------------|---------------|
+// | `peng`               | peng_graph_submit + peng_event_wait of a graph of n tasks placed on
+// opencl:0, built once | | `peng_fresh_graph`   | the graph built, submitted, waited for and
+// released every iteration | | `raw_opencl`         | n clEnqueueNDRangeKernel on an in-order queue
+// without profiling, one clFinish | | `raw_opencl_events`  | what the Peng backend asks of the
+// driver, without Peng: n launches on a profiling (out-of-order where allowed) queue, each with its
+// event, clSetEventCallback and clFlush; the host waits for n callbacks |
+//
+// Before timing, each implementation runs n launches of `mark` through the
+// same path (launch i writes out[i] = i + 1) and fails unless every mark is there.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+
+namespace peng_bench_ocl::launch {
+
+void Peng(benchmark::State &state, uint32_t n);
+void PengFreshGraph(benchmark::State &state, uint32_t n);
+void RawOpenCl(benchmark::State &state, uint32_t n);
+void RawOpenClEvents(benchmark::State &state, uint32_t n);
+
+} // namespace peng_bench_ocl::launch
