@@ -8,53 +8,47 @@
 namespace peng_bench_ocl {
 namespace {
 
-ClEnv *g_env = nullptr;
+ClEnv* g_env = nullptr;
 
 std::vector<cl_platform_id> Platforms() {
   cl_uint count = 0;
-  if (clGetPlatformIDs(0, nullptr, &count) != CL_SUCCESS || count == 0)
-    return {};
+  if (clGetPlatformIDs(0, nullptr, &count) != CL_SUCCESS || count == 0) return {};
   std::vector<cl_platform_id> ids(count);
-  if (clGetPlatformIDs(count, ids.data(), nullptr) != CL_SUCCESS)
-    return {};
+  if (clGetPlatformIDs(count, ids.data(), nullptr) != CL_SUCCESS) return {};
   return ids;
 }
 
 std::vector<cl_device_id> Devices(cl_platform_id p) {
   cl_uint count = 0;
-  if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count) != CL_SUCCESS)
-    return {};
+  if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count) != CL_SUCCESS) return {};
   std::vector<cl_device_id> ids(count);
-  if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr) != CL_SUCCESS)
-    return {};
+  if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr) != CL_SUCCESS) return {};
   return ids;
 }
 
-std::string InfoString(cl_int (*get)(void *, cl_uint, size_t, void *, size_t *), void *object,
+std::string InfoString(cl_int (*get)(void*, cl_uint, size_t, void*, size_t*), void* object,
                        cl_uint what) {
   size_t size = 0;
-  if (get(object, what, 0, nullptr, &size) != CL_SUCCESS || size == 0)
-    return "?";
+  if (get(object, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return "?";
   std::string s(size, '\0');
   get(object, what, size, s.data(), nullptr);
-  while (!s.empty() && s.back() == '\0')
-    s.pop_back();
+  while (!s.empty() && s.back() == '\0') s.pop_back();
   return s;
 }
 
 std::string PlatformInfo(cl_platform_id p, cl_platform_info what) {
   return InfoString(
-      reinterpret_cast<cl_int (*)(void *, cl_uint, size_t, void *, size_t *)>(clGetPlatformInfo), p,
+      reinterpret_cast<cl_int (*)(void*, cl_uint, size_t, void*, size_t*)>(clGetPlatformInfo), p,
       what);
 }
 
 std::string DeviceInfo(cl_device_id d, cl_device_info what) {
   return InfoString(
-      reinterpret_cast<cl_int (*)(void *, cl_uint, size_t, void *, size_t *)>(clGetDeviceInfo), d,
+      reinterpret_cast<cl_int (*)(void*, cl_uint, size_t, void*, size_t*)>(clGetDeviceInfo), d,
       what);
 }
 
-ClEnv *Create() {
+ClEnv* Create() {
   auto env = std::make_unique<ClEnv>();
   for (cl_platform_id p : Platforms()) {
     std::vector<cl_device_id> devices = Devices(p);
@@ -64,8 +58,7 @@ ClEnv *Create() {
       break;
     }
   }
-  if (!env->device)
-    throw BenchError("no OpenCL device");
+  if (!env->device) throw BenchError("no OpenCL device");
   env->platform_name = PlatformInfo(env->platform, CL_PLATFORM_NAME) + " " +
                        PlatformInfo(env->platform, CL_PLATFORM_VERSION);
   env->device_name = DeviceInfo(env->device, CL_DEVICE_NAME);
@@ -81,7 +74,7 @@ ClEnv *Create() {
       env->context, env->device,
       CL_QUEUE_PROFILING_ENABLE | (supported & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE), &err);
   ClCheck(err, "clCreateCommandQueue (profiling)");
-  const char *source = kKernelSource;
+  const char* source = kKernelSource;
   env->program = clCreateProgramWithSource(env->context, 1, &source, nullptr, &err);
   ClCheck(err, "clCreateProgramWithSource");
   err = clBuildProgram(env->program, 1, &env->device, "", nullptr, nullptr);
@@ -107,30 +100,27 @@ ClEnv *Create() {
   return env.release();
 }
 
-} // namespace
+}  // namespace
 
-void ClCheck(cl_int err, const char *what) {
+void ClCheck(cl_int err, const char* what) {
   if (err != CL_SUCCESS)
     throw BenchError(std::string("OpenCL: ") + what + " failed: " + std::to_string(err));
 }
 
 uint32_t ClDeviceCount() {
   uint32_t n = 0;
-  for (cl_platform_id p : Platforms())
-    n += uint32_t(Devices(p).size());
+  for (cl_platform_id p : Platforms()) n += uint32_t(Devices(p).size());
   return n;
 }
 
-ClEnv &Cl() {
-  if (!g_env)
-    g_env = Create();
+ClEnv& Cl() {
+  if (!g_env) g_env = Create();
   return *g_env;
 }
 
 void ShutdownCl() {
-  if (!g_env)
-    return;
-  ClEnv *e = g_env;
+  if (!g_env) return;
+  ClEnv* e = g_env;
   g_env = nullptr;
   clFinish(e->queue);
   clFinish(e->peng_like_queue);
@@ -144,4 +134,4 @@ void ShutdownCl() {
   delete e;
 }
 
-} // namespace peng_bench_ocl
+}  // namespace peng_bench_ocl

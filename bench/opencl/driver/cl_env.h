@@ -23,16 +23,16 @@ struct ClEnv {
   cl_program program = nullptr;
   cl_kernel empty = nullptr;
   cl_kernel mark = nullptr;
-  cl_mem x = nullptr; // one float, empty's argument
+  cl_mem x = nullptr;  // one float, empty's argument
   std::string platform_name, device_name, driver_version;
 };
 
 // Throws BenchError unless `err` is CL_SUCCESS.
-void ClCheck(cl_int err, const char *what);
+void ClCheck(cl_int err, const char* what);
 // The machine's OpenCL devices over every platform (0 without a loader or platform).
 uint32_t ClDeviceCount();
 // Made on first use; throws BenchError when the device or the program fails.
-ClEnv &Cl();
+ClEnv& Cl();
 void ShutdownCl();
 
-} // namespace peng_bench_ocl
+}  // namespace peng_bench_ocl

@@ -33,14 +33,15 @@ double MinTimeSeconds();
 
 // A failed setup or a wrong result: the benchmark reports it and stops.
 class BenchError : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
 };
 
-template <typename F> void RunGuarded(benchmark::State &state, F &&body) {
+template <typename F>
+void RunGuarded(benchmark::State& state, F&& body) {
   try {
     body();
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
 }
@@ -51,22 +52,22 @@ template <typename F> void RunGuarded(benchmark::State &state, F &&body) {
 // source and passes the same arguments, so both launch the same kernel.
 //   empty(x, x_n): does nothing; the timed kernel.
 //   mark(out, index, out_n): out[index] = index + 1; the verification pass.
-extern const char *const kKernelSource;
+extern const char* const kKernelSource;
 
 // What the verification pass must find: out[i] == i + 1 for i < n.
-void CheckMarks(const std::vector<int32_t> &out, uint32_t n, const char *who);
+void CheckMarks(const std::vector<int32_t>& out, uint32_t n, const char* who);
 
 // Times one region per iteration (manual time) and, when destroyed, reports
 // ns_per_launch = total time / (iterations * launches_per_iteration). With
 // Mark("build") inside the region, build_ns_per_launch splits off the time
 // since Start, and the rest is run_ns_per_launch.
 class LaunchTimer {
-public:
-  LaunchTimer(benchmark::State &state, uint64_t launches_per_iteration)
+ public:
+  LaunchTimer(benchmark::State& state, uint64_t launches_per_iteration)
       : state_(state), launches_(launches_per_iteration) {}
   ~LaunchTimer();
-  LaunchTimer(const LaunchTimer &) = delete;
-  LaunchTimer &operator=(const LaunchTimer &) = delete;
+  LaunchTimer(const LaunchTimer&) = delete;
+  LaunchTimer& operator=(const LaunchTimer&) = delete;
 
   void Start() { start_ = Clock::now(); }
   void Mark() { build_ns_ += Since(start_); }
@@ -77,12 +78,12 @@ public:
     state_.SetIterationTime(ns * 1e-9);
   }
 
-private:
+ private:
   using Clock = std::chrono::steady_clock;
   static double Since(Clock::time_point t) {
     return std::chrono::duration<double, std::nano>(Clock::now() - t).count();
   }
-  benchmark::State &state_;
+  benchmark::State& state_;
   uint64_t launches_;
   Clock::time_point start_;
   double total_ns_ = 0;
@@ -90,4 +91,4 @@ private:
   uint64_t iterations_ = 0;
 };
 
-} // namespace peng_bench_ocl
+}  // namespace peng_bench_ocl

@@ -22,36 +22,35 @@
 namespace peng_bench_ocl {
 namespace {
 
-using Impl = void (*)(benchmark::State &, uint32_t);
+using Impl = void (*)(benchmark::State&, uint32_t);
 
-void Register(const std::string &family, const char *name, Impl impl, uint32_t n,
+void Register(const std::string& family, const char* name, Impl impl, uint32_t n,
               benchmark::TimeUnit unit) {
-  benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
-      (family + "/" + name).c_str(), [impl, n](benchmark::State &state) { impl(state, n); });
+  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+      (family + "/" + name).c_str(), [impl, n](benchmark::State& state) { impl(state, n); });
   b->UseManualTime()->Unit(unit);
-  if (MinTimeSeconds() > 0)
-    b->MinTime(MinTimeSeconds());
+  if (MinTimeSeconds() > 0) b->MinTime(MinTimeSeconds());
 }
 
 void RegisterAll() {
   struct {
-    const char *name;
+    const char* name;
     Impl impl;
   } const impls[] = {
       {"peng", launch::Peng},
+      {"peng_timed_wait", launch::PengTimedWait},
       {"peng_fresh_graph", launch::PengFreshGraph},
       {"raw_opencl", launch::RawOpenCl},
       {"raw_opencl_events", launch::RawOpenClEvents},
   };
-  for (const auto &i : impls)
-    Register("launch_one", i.name, i.impl, 1, benchmark::kMicrosecond);
-  for (const auto &i : impls) {
+  for (const auto& i : impls) Register("launch_one", i.name, i.impl, 1, benchmark::kMicrosecond);
+  for (const auto& i : impls) {
     Register("launch_10k", i.name, i.impl, ManyCount(), benchmark::kMillisecond);
   }
 }
 
 void AddContext() {
-  ClEnv &cl = Cl();
+  ClEnv& cl = Cl();
   benchmark::AddCustomContext("opencl_platform", cl.platform_name);
   benchmark::AddCustomContext("opencl_device", cl.device_name);
   benchmark::AddCustomContext("opencl_driver", cl.driver_version);
@@ -59,20 +58,19 @@ void AddContext() {
   benchmark::AddCustomContext("peng_bench_tasks", std::to_string(ManyCount()));
 }
 
-} // namespace
-} // namespace peng_bench_ocl
+}  // namespace
+}  // namespace peng_bench_ocl
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv))
-    return 1;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   if (peng_bench_ocl::ClDeviceCount() == 0) {
     std::fprintf(stderr, "peng-bench-opencl: this machine has no OpenCL device; skipped\n");
     return 77;
   }
   try {
     peng_bench_ocl::AddContext();
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "peng-bench-opencl: %s\n", e.what());
     return 1;
   }

@@ -22,7 +22,7 @@ std::vector<uint8_t> ModuleImage() {
   m.producer = "peng-bench-opencl";
   art::KernelInfo empty;
   empty.name = "empty";
-  empty.args = {{PENG_DTYPE_F32, PENG_ACCESS_READ, {1}}}; // read-only: launches are independent
+  empty.args = {{PENG_DTYPE_F32, PENG_ACCESS_READ, {1}}};  // read-only: launches are independent
   m.kernels.push_back(empty);
   art::KernelInfo mark;
   mark.name = "mark";
@@ -38,7 +38,7 @@ std::vector<uint8_t> ModuleImage() {
     art::Entry e;
     e.kernel = k;
     e.symbol = m.kernels[k].name;
-    x.entries.push_back(e); // grid {0, 0, 0}: one work-group; workgroup_size {1, 1, 1}
+    x.entries.push_back(e);  // grid {0, 0, 0}: one work-group; workgroup_size {1, 1, 1}
   }
   m.executables.push_back(std::move(x));
   return art::Serialize(m);
@@ -53,30 +53,28 @@ peng_tensor_arg_t Tensor(peng_buffer_t b, peng_dtype_t dtype, int64_t n) {
   return t;
 }
 
-peng_kernel_t Find(const char *name) {
+peng_kernel_t Find(const char* name) {
   PengRuntime();
   peng_kernel_t k = nullptr;
   PengCheck(peng_module_find_kernel(g_module, name, &k), "peng_module_find_kernel");
   return k;
 }
 
-} // namespace
+}  // namespace
 
-void PengCheck(peng_status_t status, const char *what) {
-  if (status == PENG_OK)
-    return;
+void PengCheck(peng_status_t status, const char* what) {
+  if (status == PENG_OK) return;
   throw BenchError(std::string("peng: ") + what + " failed: " + peng_status_string(status) + ": " +
                    peng_last_error_message());
 }
 
 std::string PengPlatformPath() {
-  const char *env = std::getenv("PENG_PLATFORM");
+  const char* env = std::getenv("PENG_PLATFORM");
   return env && *env ? env : PENG_BENCH_OPENCL_PLATFORM;
 }
 
 peng_runtime_t PengRuntime() {
-  if (g_runtime)
-    return g_runtime;
+  if (g_runtime) return g_runtime;
   std::string platform = PengPlatformPath();
   peng_runtime_options_t options;
   peng_runtime_options_init(&options);
@@ -106,10 +104,11 @@ peng_buffer_t PengX() {
   return g_x;
 }
 
-void PengRun(peng_graph_t graph) {
+void PengRun(peng_graph_t graph, uint64_t timeout_ns) {
   peng_event_t done;
   PengCheck(peng_graph_submit(graph, nullptr, 0, &done), "peng_graph_submit");
-  peng_status_t status = peng_event_wait(done, PENG_WAIT_FOREVER);
+  peng_status_t status = peng_event_wait(done, timeout_ns);
+  if (status == PENG_ERROR_TIMEOUT) status = peng_event_wait(done, PENG_WAIT_FOREVER);
   peng_event_release(done);
   PengCheck(status, "the graph");
 }
@@ -148,8 +147,7 @@ std::vector<int32_t> PengRead(peng_buffer_t buffer, uint32_t n) {
 }
 
 void ShutdownPeng() {
-  if (!g_runtime)
-    return;
+  if (!g_runtime) return;
   peng_runtime_wait_idle(g_runtime, PENG_WAIT_FOREVER);
   peng_buffer_release(g_x);
   peng_module_release(g_module);
@@ -160,4 +158,4 @@ void ShutdownPeng() {
   g_x = nullptr;
 }
 
-} // namespace peng_bench_ocl
+}  // namespace peng_bench_ocl

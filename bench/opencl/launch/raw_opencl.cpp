@@ -12,11 +12,11 @@
 namespace peng_bench_ocl::launch {
 namespace {
 
-const size_t kOne = 1; // global and local size: one work-item, as Peng's grid
+const size_t kOne = 1;  // global and local size: one work-item, as Peng's grid
 
 // n marks on `queue`, then a blocking read: every launch must have run.
-void Verify(cl_command_queue queue, uint32_t n, const char *who) {
-  ClEnv &cl = Cl();
+void Verify(cl_command_queue queue, uint32_t n, const char* who) {
+  ClEnv& cl = Cl();
   cl_int err = CL_SUCCESS;
   std::vector<int32_t> out(n, 0);
   cl_mem buffer = clCreateBuffer(cl.context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
@@ -24,8 +24,7 @@ void Verify(cl_command_queue queue, uint32_t n, const char *who) {
   ClCheck(err, "clCreateBuffer");
   cl_long size = n;
   err = clSetKernelArg(cl.mark, 0, sizeof buffer, &buffer);
-  if (err == CL_SUCCESS)
-    err = clSetKernelArg(cl.mark, 2, sizeof size, &size);
+  if (err == CL_SUCCESS) err = clSetKernelArg(cl.mark, 2, sizeof size, &size);
   // An out-of-order queue would let marks run in any order: they write
   // different elements, so any order is right.
   for (uint32_t i = 0; i < n && err == CL_SUCCESS; ++i) {
@@ -35,8 +34,7 @@ void Verify(cl_command_queue queue, uint32_t n, const char *who) {
       err = clEnqueueNDRangeKernel(queue, cl.mark, 1, nullptr, &kOne, &kOne, 0, nullptr, nullptr);
     }
   }
-  if (err == CL_SUCCESS)
-    err = clFinish(queue);
+  if (err == CL_SUCCESS) err = clFinish(queue);
   if (err == CL_SUCCESS) {
     err = clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, n * sizeof(int32_t), out.data(), 0,
                               nullptr, nullptr);
@@ -54,19 +52,17 @@ struct Completions {
   cl_int failed = CL_SUCCESS;
 };
 
-void CL_CALLBACK OnComplete(cl_event event, cl_int status, void *user) {
-  auto *c = static_cast<Completions *>(user);
+void CL_CALLBACK OnComplete(cl_event event, cl_int status, void* user) {
+  auto* c = static_cast<Completions*>(user);
   clReleaseEvent(event);
   std::lock_guard<std::mutex> lock(c->mutex);
-  if (status < 0)
-    c->failed = status;
-  if (--c->left == 0)
-    c->done.notify_all();
+  if (status < 0) c->failed = status;
+  if (--c->left == 0) c->done.notify_all();
 }
 
 // n launches of the empty kernel, each with its event and callback, then a
 // wait for n callbacks.
-void LaunchWithEvents(ClEnv &cl, uint32_t n, Completions &c) {
+void LaunchWithEvents(ClEnv& cl, uint32_t n, Completions& c) {
   {
     std::lock_guard<std::mutex> lock(c.mutex);
     c.left = n;
@@ -84,11 +80,11 @@ void LaunchWithEvents(ClEnv &cl, uint32_t n, Completions &c) {
   ClCheck(c.failed, "a launch");
 }
 
-} // namespace
+}  // namespace
 
-void RawOpenCl(benchmark::State &state, uint32_t n) {
+void RawOpenCl(benchmark::State& state, uint32_t n) {
   RunGuarded(state, [&] {
-    ClEnv &cl = Cl();
+    ClEnv& cl = Cl();
     Verify(cl.queue, n, "raw_opencl");
     LaunchTimer timer(state, n);
     for (auto _ : state) {
@@ -104,12 +100,12 @@ void RawOpenCl(benchmark::State &state, uint32_t n) {
   });
 }
 
-void RawOpenClEvents(benchmark::State &state, uint32_t n) {
+void RawOpenClEvents(benchmark::State& state, uint32_t n) {
   RunGuarded(state, [&] {
-    ClEnv &cl = Cl();
+    ClEnv& cl = Cl();
     Verify(cl.peng_like_queue, n, "raw_opencl_events");
     Completions c;
-    LaunchWithEvents(cl, n, c); // warm
+    LaunchWithEvents(cl, n, c);  // warm
     LaunchTimer timer(state, n);
     for (auto _ : state) {
       timer.Start();
@@ -119,4 +115,4 @@ void RawOpenClEvents(benchmark::State &state, uint32_t n) {
   });
 }
 
-} // namespace peng_bench_ocl::launch
+}  // namespace peng_bench_ocl::launch
