@@ -1,4 +1,5 @@
 //===- CheckSupported.cpp - what the opencl target compiles today ---------===//
+#include "Reductions.h"
 #include "peng/OpenCL/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -17,7 +18,7 @@ using namespace mlir;
 static std::string unsupportedReason(Operation *op) {
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     if (linalgOp.getNumReductionLoops() > 0)
-      return "reductions (matmul, softmax, layernorm, sums) come in a later version";
+      return mlir::peng::opencl::reductionUnsupportedReason(linalgOp);
     return "";
   }
   if (isa<memref::AllocaOp, memref::AllocOp>(op))

@@ -11,10 +11,26 @@ func.func @copy_8(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes
 
 // -----
 
+// A reduction whose outputs are indexed by its parallel loops passes (it is
+// lowered by peng-opencl-lower-reductions); one that is not is refused.
+// CHECK-LABEL: func.func @sum_8
+// CHECK: linalg.generic
 func.func @sum_8(%a: memref<8xf32>, %out: memref<f32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
-  // expected-error @+1 {{'linalg.generic' op is not supported on target opencl: reductions (matmul, softmax, layernorm, sums) come in a later version}}
   linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
       ins(%a : memref<8xf32>) outs(%out : memref<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+func.func @partial_out(%a: memref<4x5x6xf32>, %out: memref<4xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  // expected-error @+1 {{'linalg.generic' op is not supported on target opencl: a reduction whose outputs are not indexed by exactly its parallel loops}}
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a : memref<4x5x6xf32>) outs(%out : memref<4xf32>) {
   ^bb0(%x: f32, %acc: f32):
     %s = arith.addf %x, %acc : f32
     linalg.yield %s : f32

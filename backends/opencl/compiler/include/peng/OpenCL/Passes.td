@@ -12,17 +12,39 @@ include "mlir/Pass/PassBase.td"
 def PengOpenCLCheckSupported : Pass<"peng-opencl-check-supported", "func::FuncOp"> {
   let summary = "Reject kernels the opencl target cannot compile yet, naming the op";
   let description = [{
-    The opencl target's first version maps all-parallel work (elementwise
-    ops, broadcasts, copies) to work-items. This pass stops anything else
-    with a located error that says "not supported on target opencl":
-    linalg ops with reduction loops (matmul, softmax, layernorm, sums),
-    temporaries (`memref.alloca`, a workspace), and ops outside the
+    The opencl target maps all-parallel work (elementwise ops, broadcasts,
+    copies) and reductions whose outputs are indexed by their parallel loops
+    (peng-opencl-lower-reductions) to work-items. This pass stops anything
+    else with a located error that says "not supported on target opencl":
+    other linalg reductions, temporaries (`memref.alloca`, a workspace), and ops outside the
     linalg/memref views/arith/math/scf/affine set that the OpenCL C printer
     knows.
 
     Input: a kernel after pengc's kernel pipeline (`peng.kernel`, buffers,
     the trailing workgroup id). Output: unchanged, or a failure.
   }];
+}
+
+def PengOpenCLLowerReductions : Pass<"peng-opencl-lower-reductions", "func::FuncOp"> {
+  let summary = "Lower linalg reductions to one work-item per output element";
+  let description = [{
+    Each linalg op with reduction loops (sums, matmul, a reduction of any
+    iterator order) becomes an `scf.parallel` over its parallel loops around
+    an `scf.for` nest over its reduction loops, whose `iter_args` carry the
+    accumulators: the work-item that owns an output element reduces it in
+    sequence, reading the output once (or taking the value of the
+    `linalg.fill` just before, which is then erased) and storing it once.
+    So a fill and its reduction form one loop, and
+    peng-opencl-map-work-items maps it like any other.
+
+    Refused with a located error: reductions on tensors, with dynamic loop
+    ranges, or whose outputs are not indexed by exactly their parallel loops.
+
+    Input: a kernel (`peng.kernel`) on buffers, after
+    peng-opencl-check-supported. Output: no linalg op with reduction loops.
+  }];
+  let dependentDialects = ["affine::AffineDialect", "arith::ArithDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect"];
 }
 
 def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> {
