@@ -55,7 +55,8 @@ static bool intersects(const llvm::DenseSet<Value> &a, const llvm::DenseSet<Valu
 /// of up to `maxX` work-items, y along the one before (one row per group),
 /// z = pengc's workgroup split (`peng.grid`), whose tile the x and y
 /// work-items of a group share.
-static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all, int64_t maxX) {
+static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all, int64_t maxX,
+                                           bool wholeGroup) {
   LaunchShape shape;
   auto split = func->getAttrOfType<ArrayAttr>("peng.grid");
   int64_t splitArg = -1, splitDim = -1, splitTile = 0;
@@ -95,6 +96,18 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
     shape.rules.push_back({out, dim, tile});
     shape.counts[g] = llvm::divideCeil(dims[dim], tile);
   };
+  // One work-group per pengc workgroup: x and y have one group each.
+  if (wholeGroup) {
+    shape.workgroupSize[0] = std::min<int64_t>(maxX, llvm::PowerOf2Ceil(dims[last]));
+    add(last, dims[last]);
+    if (splitArg >= 0) {
+      add(last, dims[last]);
+      auto splitType = cast<MemRefType>(func.getArgument(splitArg).getType());
+      shape.rules.push_back({splitArg, splitDim, splitTile});
+      shape.counts[2] = llvm::divideCeil(splitType.getDimSize(splitDim), splitTile);
+    }
+    return shape;
+  }
   // x: the contiguous dimension. When the split walks it (1-D outputs), a
   // group's work-items share the split's tile and x has one group.
   if (splitDim == last && splitArg == out) {
@@ -121,13 +134,16 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
 
 /// Replaces `loop` by grid-stride scf.for loops: its last dimension on the
 /// x work-items, the one before on y, the others in sequence.
-static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu::LaunchOp launch) {
+static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu::LaunchOp launch,
+                              bool wholeGroup) {
   Location loc = loop.getLoc();
   rewriter.setInsertionPoint(loop);
   auto global = [&](gpu::Dimension d) -> std::pair<Value, Value> {
     auto pick = [&](gpu::KernelDim3 dim3) {
       return d == gpu::Dimension::x ? dim3.x : d == gpu::Dimension::y ? dim3.y : dim3.z;
     };
+    if (wholeGroup) // the work-group's own work-items stride over the loop
+      return {pick(launch.getThreadIds()), pick(launch.getBlockSize())};
     Value id = rewriter.create<arith::AddIOp>(
         loc, rewriter.create<arith::MulIOp>(loc, pick(launch.getBlockIds()),
                                             pick(launch.getBlockSize())),
@@ -167,6 +183,12 @@ static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu:
   rewriter.eraseOp(body->getTerminator());
   Operation *point = &*rewriter.getInsertionPoint();
   rewriter.inlineBlockBefore(body, point, ivs);
+  // What the loop wrote is seen by the group's later loops (and the next
+  // pass of an enclosing loop does not overwrite what this one still reads).
+  if (wholeGroup) {
+    rewriter.setInsertionPointAfter(loop);
+    rewriter.create<gpu::BarrierOp>(loc);
+  }
   rewriter.eraseOp(loop);
 }
 
@@ -183,6 +205,13 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   });
   SmallVector<Access> accesses;
   Access all;
+  // A loop that depends on an earlier one (or a temporary between ops, in
+  // __local memory) needs the work-items that run them to wait for each
+  // other: then one work-group runs each pengc workgroup, whose work is
+  // self-contained (pengc's workgroups run independently on the CPU too),
+  // with a barrier after each loop.
+  bool wholeGroup = false;
+  func.walk([&](memref::AllocaOp) { wholeGroup = true; });
   for (scf::ParallelOp loop : loops) {
     if (loop.getNumResults() != 0)
       return loop.emitOpError("is a parallel reduction, which is not supported on target "
@@ -195,9 +224,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
       const Access &earlier = accesses[j];
       if (intersects(earlier.writes, a.reads) || intersects(earlier.writes, a.writes) ||
           intersects(earlier.reads, a.writes))
-        return loop.emitOpError("uses a buffer that an earlier loop of the kernel writes (or "
-                                "writes one it reads): on target opencl that needs a barrier "
-                                "across work-groups, which is not supported yet");
+        wholeGroup = true;
     }
     all.reads.insert(a.reads.begin(), a.reads.end());
     all.writes.insert(a.writes.begin(), a.writes.end());
@@ -215,7 +242,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   if (stray.wasInterrupted())
     return failure();
 
-  FailureOr<LaunchShape> shape = chooseLaunch(func, all, maxX);
+  FailureOr<LaunchShape> shape = chooseLaunch(func, all, maxX, wholeGroup);
   if (failed(shape))
     return failure();
   if (loops.empty())
@@ -242,7 +269,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   workgroupId.replaceAllUsesWith(launch.getBlockIds().z);
 
   for (scf::ParallelOp loop : loops)
-    lowerParallelLoop(rewriter, loop, launch);
+    lowerParallelLoop(rewriter, loop, launch, wholeGroup);
 
   Builder b(func.getContext());
   SmallVector<Attribute> rules;

@@ -40,11 +40,31 @@ func.func @partial_out(%a: memref<4x5x6xf32>, %out: memref<4xf32>, %wg: index) a
 
 // -----
 
+// Temporaries of static shape pass (they become __local arrays), up to
+// 16 KiB in all.
+// CHECK-LABEL: func.func @temp_8
+// CHECK: memref.alloca() : memref<8xf32>
 func.func @temp_8(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
-  // expected-error @+1 {{'memref.alloca' op is not supported on target opencl: temporaries between ops come in a later version}}
   %t = memref.alloca() : memref<8xf32>
   linalg.copy ins(%a : memref<8xf32>) outs(%t : memref<8xf32>)
   linalg.copy ins(%t : memref<8xf32>) outs(%out : memref<8xf32>)
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op needs 20480 bytes of temporaries, more than the 16384 bytes of __local memory target opencl gives a kernel}}
+func.func @temp_big(%a: memref<8xf32>, %out: memref<8xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  %t = memref.alloca() : memref<4096xf32>
+  %u = memref.alloca() : memref<1024xf32>
+  return
+}
+
+// -----
+
+func.func @temp_dynamic(%a: memref<8xf32>, %out: memref<8xf32>, %n: index, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  // expected-error @+1 {{'memref.alloca' op is not supported on target opencl: temporaries of dynamic shape or strided layout come in a later version}}
+  %t = memref.alloca(%n) : memref<?xf32>
   return
 }
 

@@ -43,3 +43,29 @@ func.func @matmul_5x3x6(%a: tensor<5x3xf32>, %b: tensor<3x6xf32>) -> tensor<5x6x
   %r = linalg.matmul ins(%a, %b : tensor<5x3xf32>, tensor<3x6xf32>) outs(%c : tensor<5x6xf32>) -> tensor<5x6xf32>
   return %r : tensor<5x6xf32>
 }
+
+// Softmax rows: the row maximum, the exponentials and their sum are
+// temporaries between ops, __local arrays at kernel scope. One work-group
+// runs each of pengc's workgroups (a row here): a work-item reduces, the
+// work-group's work-items share the elementwise loops, a barrier after each.
+// CHECK-LABEL: __kernel void softmax_3x40(
+// CHECK-NEXT: __local float [[MAX:local[0-9]+]][1];
+// CHECK-NEXT: __local float [[EXP:local[0-9]+]][40];
+// CHECK-NEXT: __local float [[SUM:local[0-9]+]][1];
+// CHECK: float [[MACC:acc[0-9]+]] = -3.40282347e+38f;
+// CHECK: fmax(
+// CHECK: [[MAX]][{{i[0-9]+}}] = [[MACC]];
+// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK: for (long [[C:i[0-9]+]] = local_x; [[C]] < 40L; [[C]] += local_size_x) {
+// CHECK: exp(
+// CHECK: [[EXP]][({{i[0-9]+}}) * 40 + [[C]]] =
+// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK: [[SUM]][{{i[0-9]+}}] = {{acc[0-9]+}};
+// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK: out0[
+// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+func.func @softmax_3x40(%x: tensor<3x40xf32>) -> tensor<3x40xf32> {
+  %e = tensor.empty() : tensor<3x40xf32>
+  %r = linalg.softmax dimension(1) ins(%x : tensor<3x40xf32>) outs(%e : tensor<3x40xf32>) -> tensor<3x40xf32>
+  return %r : tensor<3x40xf32>
+}
