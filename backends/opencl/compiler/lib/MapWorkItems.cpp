@@ -271,6 +271,26 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   for (scf::ParallelOp loop : loops)
     lowerParallelLoop(rewriter, loop, launch, wholeGroup);
 
+  // The runtime may relaunch with smaller work-groups over the same range
+  // (on CL_OUT_OF_RESOURCES), which adds groups along x: only the first
+  // group of x and y runs a pengc workgroup, or two would run it at once.
+  // The condition is uniform in a work-group, as barriers need.
+  if (wholeGroup) {
+    rewriter.setInsertionPointToStart(&body);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value first = rewriter.create<arith::AndIOp>(
+        loc,
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, launch.getBlockIds().x,
+                                       zero),
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, launch.getBlockIds().y,
+                                       zero));
+    auto guard = rewriter.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+    Block *then = guard.thenBlock();
+    then->getOperations().splice(Block::iterator(then->getTerminator()), body.getOperations(),
+                                 std::next(Block::iterator(guard)),
+                                 Block::iterator(body.getTerminator()));
+  }
+
   Builder b(func.getContext());
   SmallVector<Attribute> rules;
   for (const auto &r : shape->rules)
