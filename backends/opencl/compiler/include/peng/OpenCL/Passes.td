@@ -16,7 +16,8 @@ def PengOpenCLCheckSupported : Pass<"peng-opencl-check-supported", "func::FuncOp
     copies) and reductions whose outputs are indexed by their parallel loops
     (peng-opencl-lower-reductions) to work-items. This pass stops anything
     else with a located error that says "not supported on target opencl":
-    other linalg reductions, temporaries (`memref.alloca`, a workspace), and ops outside the
+    other linalg reductions, temporaries of dynamic shape or of more than
+    16 KiB in all (`__local` memory), a workspace, and ops outside the
     linalg/memref views/arith/math/scf/affine set that the OpenCL C printer
     knows.
 
@@ -62,9 +63,14 @@ def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> 
     y, z) and `peng.opencl.workgroup_size`. The launch's own sizes are those
     the rule gives for the kernel's static shapes.
 
-    Several parallel loops may share a kernel only when none reads or writes
-    a buffer that an earlier one wrote: work-items of different groups cannot
-    wait for one another.
+    Work-items of different groups cannot wait for one another. So when a
+    loop reads or writes a buffer that an earlier one wrote (or writes one it
+    read), or the kernel has temporaries (`memref.alloca`, printed as
+    `__local` arrays), the kernel runs whole-group: pengc's workgroups are
+    self-contained, and one work-group runs each (x and y have one group;
+    only the first runs, should the runtime add groups when it shrinks
+    them); each loop strides over the local ids, and a `gpu.barrier`
+    follows each loop.
 
     Input: a kernel (`peng.kernel`) whose linalg ops became `scf.parallel`
     loops (convert-linalg-to-parallel-loops), with subviews folded into the
