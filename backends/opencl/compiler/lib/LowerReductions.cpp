@@ -128,7 +128,7 @@ static void lowerReduction(IRRewriter &rewriter, linalg::LinalgOp op) {
 
   Block *body = op.getBlock();
   unsigned numInputs = op.getNumDpsInputs();
-  rewriter.create<scf::ParallelOp>(
+  auto parallel = rewriter.create<scf::ParallelOp>(
       loc, pLb, pUb, pStep, [&](OpBuilder &b, Location loc, ValueRange pivs) {
         // Loop order: parallel ivs, then reduction ivs, interleaved as declared.
         auto allIvs = [&](ValueRange rivs) {
@@ -180,6 +180,10 @@ static void lowerReduction(IRRewriter &rewriter, linalg::LinalgOp op) {
               loc, nest.results[i], init.get(),
               indicesOf(b, loc, op.getMatchingIndexingMap(&init), outIvs));
       });
+  // One output, one reduction loop: a whole-group kernel may share the
+  // reduction among its work-items (peng-opencl-map-work-items).
+  if (op.getNumDpsInits() == 1 && rLb.size() == 1)
+    parallel->setAttr("peng.opencl.reduction", rewriter.getUnitAttr());
   rewriter.eraseOp(op);
   for (Operation *fill : fills)
     if (fill)

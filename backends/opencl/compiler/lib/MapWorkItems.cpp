@@ -2,10 +2,14 @@
 #include "peng/OpenCL/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 namespace mlir::peng::opencl {
 #define GEN_PASS_DEF_PENGOPENCLMAPWORKITEMS
@@ -192,6 +196,122 @@ static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu:
   rewriter.eraseOp(loop);
 }
 
+/// In a whole-group kernel, a reduction loop of peng-opencl-lower-reductions
+/// (`peng.opencl.reduction`: per output element, an scf.for with one
+/// accumulator, stored once) whose combiner is known shares each output
+/// element's reduction among the work-group: every work-item walks the
+/// output elements in sequence, reduces a strided share of the reduction
+/// loop, and a tree in __local memory combines the shares; work-item 0
+/// combines the result with the initial value and stores it. False (and
+/// nothing changed) when the loop does not have that form.
+static bool lowerGroupReduction(RewriterBase &rewriter, scf::ParallelOp loop,
+                                gpu::LaunchOp launch) {
+  if (!loop->hasAttr("peng.opencl.reduction"))
+    return false;
+  std::optional<int64_t> groupSize = getConstantIntValue(launch.getBlockSizeX());
+  if (!groupSize || *groupSize < 2 || !llvm::isPowerOf2_64(*groupSize))
+    return false;
+  Block *body = loop.getBody();
+  scf::ForOp red;
+  for (Operation &op : body->without_terminator())
+    if (auto f = dyn_cast<scf::ForOp>(op)) {
+      if (red)
+        return false;
+      red = f;
+    } else if (op.getNumRegions() != 0) {
+      return false;
+    }
+  if (!red || red.getNumResults() != 1 || !red.getResult(0).hasOneUse())
+    return false;
+  auto store = dyn_cast<memref::StoreOp>(*red.getResult(0).getUsers().begin());
+  if (!store || store->getBlock() != body || store.getValueToStore() != red.getResult(0))
+    return false;
+  BlockArgument acc = red.getRegionIterArgs()[0];
+  if (!acc.hasOneUse())
+    return false;
+  Operation *combine = *acc.getUsers().begin();
+  auto yield = cast<scf::YieldOp>(red.getBody()->getTerminator());
+  if (combine->getBlock() != red.getBody() || yield.getOperand(0).getDefiningOp() != combine ||
+      combine->getNumOperands() != 2 || combine->getNumResults() != 1)
+    return false;
+  Type type = acc.getType();
+  TypedAttr identity;
+  if (isa<arith::AddFOp>(combine))
+    identity = FloatAttr::get(type, 0.0);
+  else if (isa<arith::MaxNumFOp, arith::MaximumFOp>(combine))
+    identity = FloatAttr::get(type, -INFINITY);
+  else if (isa<arith::MinNumFOp, arith::MinimumFOp>(combine))
+    identity = FloatAttr::get(type, INFINITY);
+  else if (isa<arith::AddIOp>(combine))
+    identity = IntegerAttr::get(type, 0);
+  else
+    return false;
+  Value other = combine->getOperand(0) == acc ? combine->getOperand(1) : combine->getOperand(0);
+  auto combineOf = [&](Value a, Value b) {
+    IRMapping map;
+    map.map(acc, a);
+    map.map(other, b);
+    return rewriter.clone(*combine, map)->getResult(0);
+  };
+
+  Location loc = loop.getLoc();
+  Value tid = launch.getThreadIds().x, size = launch.getBlockSize().x;
+  rewriter.setInsertionPoint(loop);
+  Value scratch =
+      rewriter.create<memref::AllocaOp>(loc, MemRefType::get({*groupSize}, type)).getResult();
+  // Every work-item walks the output elements, in sequence.
+  SmallVector<Value> ivs;
+  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    auto forOp = rewriter.create<scf::ForOp>(loc, lb, ub, step);
+    ivs.push_back(forOp.getInductionVar());
+    rewriter.setInsertionPoint(forOp.getBody()->getTerminator());
+  }
+  rewriter.eraseOp(body->getTerminator());
+  Operation *point = &*rewriter.getInsertionPoint();
+  rewriter.inlineBlockBefore(body, point, ivs);
+  rewriter.eraseOp(loop);
+
+  // Each work-item's strided share, from the identity.
+  rewriter.setInsertionPoint(red);
+  Value init = red.getInitArgs()[0];
+  red.getInitArgsMutable()[0].set(rewriter.create<arith::ConstantOp>(loc, identity));
+  red.getLowerBoundMutable().set(rewriter.create<arith::AddIOp>(
+      loc, red.getLowerBound(), rewriter.create<arith::MulIOp>(loc, tid, red.getStep())));
+  red.getStepMutable().set(rewriter.create<arith::MulIOp>(loc, red.getStep(), size));
+  // The shares, combined in a tree over __local memory: at step t the
+  // work-items below s = size >> t fold in the one s above (steps past the
+  // runtime's size, should it have shrunk the group, do nothing).
+  rewriter.setInsertionPointAfter(red);
+  rewriter.create<memref::StoreOp>(loc, red.getResult(0), scratch, tid);
+  rewriter.create<gpu::BarrierOp>(loc);
+  for (int64_t t = 1; (int64_t(1) << t) <= *groupSize; ++t) {
+    Value s = rewriter.create<arith::ShRUIOp>(loc, size,
+                                              rewriter.create<arith::ConstantIndexOp>(loc, t));
+    Value active = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid, s);
+    auto guard = rewriter.create<scf::IfOp>(loc, active, /*withElseRegion=*/false);
+    rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+    Value a = rewriter.create<memref::LoadOp>(loc, scratch, tid);
+    Value b = rewriter.create<memref::LoadOp>(
+        loc, scratch, ValueRange{rewriter.create<arith::AddIOp>(loc, tid, s)});
+    rewriter.create<memref::StoreOp>(loc, combineOf(a, b), scratch, tid);
+    rewriter.setInsertionPointAfter(guard);
+    rewriter.create<gpu::BarrierOp>(loc);
+  }
+  // Work-item 0: the initial value and the group's result, stored once.
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value first = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, zero);
+  auto guard = rewriter.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+  rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+  Value total = rewriter.create<memref::LoadOp>(loc, scratch, zero);
+  Value result = combineOf(init, total);
+  rewriter.moveOpBefore(store, guard.thenBlock()->getTerminator());
+  store.getValueMutable().assign(result);
+  // Before the next element's shares overwrite the scratch.
+  rewriter.setInsertionPointAfter(guard);
+  rewriter.create<gpu::BarrierOp>(loc);
+  return true;
+}
+
 static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   Block &entry = func.getBody().front();
   if (func.getNumArguments() == 0 || !func.getArgumentTypes().back().isIndex())
@@ -269,7 +389,8 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   workgroupId.replaceAllUsesWith(launch.getBlockIds().z);
 
   for (scf::ParallelOp loop : loops)
-    lowerParallelLoop(rewriter, loop, launch, wholeGroup);
+    if (!wholeGroup || !lowerGroupReduction(rewriter, loop, launch))
+      lowerParallelLoop(rewriter, loop, launch, wholeGroup);
 
   // The runtime may relaunch with smaller work-groups over the same range
   // (on CL_OUT_OF_RESOURCES), which adds groups along x: only the first

@@ -46,22 +46,46 @@ func.func @matmul_5x3x6(%a: tensor<5x3xf32>, %b: tensor<3x6xf32>) -> tensor<5x6x
 
 // Softmax rows: the row maximum, the exponentials and their sum are
 // temporaries between ops, __local arrays at kernel scope. One work-group
-// runs each of pengc's workgroups (a row here): a work-item reduces, the
-// work-group's work-items share the elementwise loops, a barrier after each.
+// runs each of pengc's workgroups (a row here), a barrier after each loop.
+// The row's max and sum are work-group reductions: each work-item reduces a
+// strided share from the identity, a tree over a __local array of the
+// group's size folds the shares (a step per halving, inactive past the
+// runtime's group size), and work-item 0 folds in the fill value and stores.
 // CHECK-LABEL: __kernel void softmax_3x40(
 // CHECK-NEXT: __local float [[MAX:local[0-9]+]][1];
+// CHECK-NEXT: __local float [[SHARE:local[0-9]+]][64];
 // CHECK-NEXT: __local float [[EXP:local[0-9]+]][40];
 // CHECK-NEXT: __local float [[SUM:local[0-9]+]][1];
-// CHECK: float [[MACC:acc[0-9]+]] = -3.40282347e+38f;
+// CHECK-NEXT: __local float [[SHARE2:local[0-9]+]][64];
+// CHECK: if ({{v[0-9]+}}) {
+// CHECK: float [[MACC:acc[0-9]+]] = (-INFINITY);
+// CHECK-NEXT: for (long [[K:i[0-9]+]] = local_x; [[K]] < 40L; [[K]] += local_size_x) {
 // CHECK: fmax(
-// CHECK: [[MAX]][{{i[0-9]+}}] = [[MACC]];
-// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
-// CHECK: for (long [[C:i[0-9]+]] = local_x; [[C]] < 40L; [[C]] += local_size_x) {
+// CHECK: [[SHARE]][local_x] = [[MACC]];
+// CHECK-NEXT: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK-NEXT: const long [[S:v[0-9]+]] = (long)((ulong)local_size_x >> (ulong)1L);
+// CHECK-NEXT: const bool [[ACTIVE:v[0-9]+]] = ((ulong)local_x < (ulong)[[S]]);
+// CHECK-NEXT: if ([[ACTIVE]]) {
+// CHECK-NEXT: const float [[A:v[0-9]+]] = [[SHARE]][local_x];
+// CHECK-NEXT: const long [[UP:v[0-9]+]] = (local_x + [[S]]);
+// CHECK-NEXT: const float [[B:v[0-9]+]] = [[SHARE]][[[UP]]];
+// CHECK-NEXT: const float [[M:v[0-9]+]] = fmax([[B]], [[A]]);
+// CHECK-NEXT: [[SHARE]][local_x] = [[M]];
+// CHECK-NEXT: }
+// CHECK-NEXT: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK: (ulong)6L);
+// CHECK: const bool [[FIRST:v[0-9]+]] = (local_x == 0L);
+// CHECK-NEXT: if ([[FIRST]]) {
+// CHECK-NEXT: const float [[T:v[0-9]+]] = [[SHARE]][0L];
+// CHECK-NEXT: const float [[R:v[0-9]+]] = fmax([[T]], -3.40282347e+38f);
+// CHECK-NEXT: [[MAX]][0L] = [[R]];
+// CHECK-NEXT: }
+// CHECK-NEXT: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
 // CHECK: exp(
-// CHECK: [[EXP]][({{i[0-9]+}}) * 40 + [[C]]] =
+// CHECK: [[EXP]][
 // CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
-// CHECK: [[SUM]][{{i[0-9]+}}] = {{acc[0-9]+}};
-// CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+// CHECK: [[SHARE2]][local_x] =
+// CHECK: [[SUM]][0L] =
 // CHECK: out0[
 // CHECK: barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
 func.func @softmax_3x40(%x: tensor<3x40xf32>) -> tensor<3x40xf32> {

@@ -36,7 +36,9 @@ def PengOpenCLLowerReductions : Pass<"peng-opencl-lower-reductions", "func::Func
     sequence, reading the output once (or taking the value of the
     `linalg.fill` just before, which is then erased) and storing it once.
     So a fill and its reduction form one loop, and
-    peng-opencl-map-work-items maps it like any other.
+    peng-opencl-map-work-items maps it like any other. A loop of one
+    output and one reduction loop is marked `peng.opencl.reduction`: a
+    whole-group kernel may share it among the work-group.
 
     Refused with a located error: reductions on tensors, with dynamic loop
     ranges, or whose outputs are not indexed by exactly their parallel loops.
@@ -70,7 +72,11 @@ def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> 
     self-contained, and one work-group runs each (x and y have one group;
     only the first runs, should the runtime add groups when it shrinks
     them); each loop strides over the local ids, and a `gpu.barrier`
-    follows each loop.
+    follows each loop. There, a reduction loop of
+    peng-opencl-lower-reductions (`peng.opencl.reduction`) with a known
+    combiner (addf, maxnumf/maximumf, minnumf/minimumf, addi) becomes a
+    work-group reduction: strided shares per work-item, a tree over a
+    `__local` array, work-item 0 folds in the initial value and stores.
 
     Input: a kernel (`peng.kernel`) whose linalg ops became `scf.parallel`
     loops (convert-linalg-to-parallel-loops), with subviews folded into the
