@@ -1,4 +1,5 @@
 //===- CheckSupported.cpp - what the opencl target compiles today ---------===//
+#include "Reductions.h"
 #include "peng/OpenCL/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -13,15 +14,25 @@ namespace mlir::peng::opencl {
 
 using namespace mlir;
 
+/// __local memory a kernel's temporaries may take: OpenCL 1.2 promises a
+/// full-profile device 32 KiB.
+static constexpr int64_t kMaxLocalBytes = 16 * 1024;
+
 /// Why `op` cannot be compiled for opencl yet, or "" when it can.
 static std::string unsupportedReason(Operation *op) {
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     if (linalgOp.getNumReductionLoops() > 0)
-      return "reductions (matmul, softmax, layernorm, sums) come in a later version";
+      return mlir::peng::opencl::reductionUnsupportedReason(linalgOp);
     return "";
   }
-  if (isa<memref::AllocaOp, memref::AllocOp>(op))
-    return "temporaries between ops come in a later version";
+  if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+    MemRefType type = alloca.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      return "temporaries of dynamic shape or strided layout come in a later version";
+    return "";
+  }
+  if (isa<memref::AllocOp>(op))
+    return "temporaries on the heap come in a later version";
   if (isa<memref::GetGlobalOp>(op))
     return "constant tensors come in a later version";
   if (isa<memref::SubViewOp, memref::CollapseShapeOp, memref::ExpandShapeOp, memref::LoadOp,
@@ -46,6 +57,21 @@ struct PengOpenCLCheckSupportedPass
     if (func->hasAttr("peng.workspace")) {
       func.emitOpError("needs a workspace for its temporaries, which is not supported on "
                        "target opencl yet");
+      return signalPassFailure();
+    }
+    // Temporaries go to __local memory (one work-group runs the
+    // workgroup): within what every OpenCL 1.2 device has, less headroom.
+    int64_t localBytes = 0;
+    func.walk([&](memref::AllocaOp alloca) {
+      MemRefType type = alloca.getType();
+      if (type.hasStaticShape() && type.getElementType().isIntOrFloat())
+        localBytes += type.getNumElements() *
+                      llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+    });
+    if (localBytes > kMaxLocalBytes) {
+      func.emitOpError("needs ")
+          << localBytes << " bytes of temporaries, more than the " << kMaxLocalBytes
+          << " bytes of __local memory target opencl gives a kernel";
       return signalPassFailure();
     }
     bool failed = false;

@@ -2,10 +2,14 @@
 #include "peng/OpenCL/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 namespace mlir::peng::opencl {
 #define GEN_PASS_DEF_PENGOPENCLMAPWORKITEMS
@@ -55,7 +59,8 @@ static bool intersects(const llvm::DenseSet<Value> &a, const llvm::DenseSet<Valu
 /// of up to `maxX` work-items, y along the one before (one row per group),
 /// z = pengc's workgroup split (`peng.grid`), whose tile the x and y
 /// work-items of a group share.
-static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all, int64_t maxX) {
+static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all, int64_t maxX,
+                                           bool wholeGroup) {
   LaunchShape shape;
   auto split = func->getAttrOfType<ArrayAttr>("peng.grid");
   int64_t splitArg = -1, splitDim = -1, splitTile = 0;
@@ -95,6 +100,18 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
     shape.rules.push_back({out, dim, tile});
     shape.counts[g] = llvm::divideCeil(dims[dim], tile);
   };
+  // One work-group per pengc workgroup: x and y have one group each.
+  if (wholeGroup) {
+    shape.workgroupSize[0] = std::min<int64_t>(maxX, llvm::PowerOf2Ceil(dims[last]));
+    add(last, dims[last]);
+    if (splitArg >= 0) {
+      add(last, dims[last]);
+      auto splitType = cast<MemRefType>(func.getArgument(splitArg).getType());
+      shape.rules.push_back({splitArg, splitDim, splitTile});
+      shape.counts[2] = llvm::divideCeil(splitType.getDimSize(splitDim), splitTile);
+    }
+    return shape;
+  }
   // x: the contiguous dimension. When the split walks it (1-D outputs), a
   // group's work-items share the split's tile and x has one group.
   if (splitDim == last && splitArg == out) {
@@ -121,13 +138,16 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
 
 /// Replaces `loop` by grid-stride scf.for loops: its last dimension on the
 /// x work-items, the one before on y, the others in sequence.
-static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu::LaunchOp launch) {
+static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu::LaunchOp launch,
+                              bool wholeGroup) {
   Location loc = loop.getLoc();
   rewriter.setInsertionPoint(loop);
   auto global = [&](gpu::Dimension d) -> std::pair<Value, Value> {
     auto pick = [&](gpu::KernelDim3 dim3) {
       return d == gpu::Dimension::x ? dim3.x : d == gpu::Dimension::y ? dim3.y : dim3.z;
     };
+    if (wholeGroup) // the work-group's own work-items stride over the loop
+      return {pick(launch.getThreadIds()), pick(launch.getBlockSize())};
     Value id = rewriter.create<arith::AddIOp>(
         loc, rewriter.create<arith::MulIOp>(loc, pick(launch.getBlockIds()),
                                             pick(launch.getBlockSize())),
@@ -167,7 +187,129 @@ static void lowerParallelLoop(RewriterBase &rewriter, scf::ParallelOp loop, gpu:
   rewriter.eraseOp(body->getTerminator());
   Operation *point = &*rewriter.getInsertionPoint();
   rewriter.inlineBlockBefore(body, point, ivs);
+  // What the loop wrote is seen by the group's later loops (and the next
+  // pass of an enclosing loop does not overwrite what this one still reads).
+  if (wholeGroup) {
+    rewriter.setInsertionPointAfter(loop);
+    rewriter.create<gpu::BarrierOp>(loc);
+  }
   rewriter.eraseOp(loop);
+}
+
+/// In a whole-group kernel, a reduction loop of peng-opencl-lower-reductions
+/// (`peng.opencl.reduction`: per output element, an scf.for with one
+/// accumulator, stored once) whose combiner is known shares each output
+/// element's reduction among the work-group: every work-item walks the
+/// output elements in sequence, reduces a strided share of the reduction
+/// loop, and a tree in __local memory combines the shares; work-item 0
+/// combines the result with the initial value and stores it. False (and
+/// nothing changed) when the loop does not have that form.
+static bool lowerGroupReduction(RewriterBase &rewriter, scf::ParallelOp loop,
+                                gpu::LaunchOp launch) {
+  if (!loop->hasAttr("peng.opencl.reduction"))
+    return false;
+  std::optional<int64_t> groupSize = getConstantIntValue(launch.getBlockSizeX());
+  if (!groupSize || *groupSize < 2 || !llvm::isPowerOf2_64(*groupSize))
+    return false;
+  Block *body = loop.getBody();
+  scf::ForOp red;
+  for (Operation &op : body->without_terminator())
+    if (auto f = dyn_cast<scf::ForOp>(op)) {
+      if (red)
+        return false;
+      red = f;
+    } else if (op.getNumRegions() != 0) {
+      return false;
+    }
+  if (!red || red.getNumResults() != 1 || !red.getResult(0).hasOneUse())
+    return false;
+  auto store = dyn_cast<memref::StoreOp>(*red.getResult(0).getUsers().begin());
+  if (!store || store->getBlock() != body || store.getValueToStore() != red.getResult(0))
+    return false;
+  BlockArgument acc = red.getRegionIterArgs()[0];
+  if (!acc.hasOneUse())
+    return false;
+  Operation *combine = *acc.getUsers().begin();
+  auto yield = cast<scf::YieldOp>(red.getBody()->getTerminator());
+  if (combine->getBlock() != red.getBody() || yield.getOperand(0).getDefiningOp() != combine ||
+      combine->getNumOperands() != 2 || combine->getNumResults() != 1)
+    return false;
+  Type type = acc.getType();
+  TypedAttr identity;
+  if (isa<arith::AddFOp>(combine))
+    identity = FloatAttr::get(type, 0.0);
+  else if (isa<arith::MaxNumFOp, arith::MaximumFOp>(combine))
+    identity = FloatAttr::get(type, -INFINITY);
+  else if (isa<arith::MinNumFOp, arith::MinimumFOp>(combine))
+    identity = FloatAttr::get(type, INFINITY);
+  else if (isa<arith::AddIOp>(combine))
+    identity = IntegerAttr::get(type, 0);
+  else
+    return false;
+  Value other = combine->getOperand(0) == acc ? combine->getOperand(1) : combine->getOperand(0);
+  auto combineOf = [&](Value a, Value b) {
+    IRMapping map;
+    map.map(acc, a);
+    map.map(other, b);
+    return rewriter.clone(*combine, map)->getResult(0);
+  };
+
+  Location loc = loop.getLoc();
+  Value tid = launch.getThreadIds().x, size = launch.getBlockSize().x;
+  rewriter.setInsertionPoint(loop);
+  Value scratch =
+      rewriter.create<memref::AllocaOp>(loc, MemRefType::get({*groupSize}, type)).getResult();
+  // Every work-item walks the output elements, in sequence.
+  SmallVector<Value> ivs;
+  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    auto forOp = rewriter.create<scf::ForOp>(loc, lb, ub, step);
+    ivs.push_back(forOp.getInductionVar());
+    rewriter.setInsertionPoint(forOp.getBody()->getTerminator());
+  }
+  rewriter.eraseOp(body->getTerminator());
+  Operation *point = &*rewriter.getInsertionPoint();
+  rewriter.inlineBlockBefore(body, point, ivs);
+  rewriter.eraseOp(loop);
+
+  // Each work-item's strided share, from the identity.
+  rewriter.setInsertionPoint(red);
+  Value init = red.getInitArgs()[0];
+  red.getInitArgsMutable()[0].set(rewriter.create<arith::ConstantOp>(loc, identity));
+  red.getLowerBoundMutable().set(rewriter.create<arith::AddIOp>(
+      loc, red.getLowerBound(), rewriter.create<arith::MulIOp>(loc, tid, red.getStep())));
+  red.getStepMutable().set(rewriter.create<arith::MulIOp>(loc, red.getStep(), size));
+  // The shares, combined in a tree over __local memory: at step t the
+  // work-items below s = size >> t fold in the one s above (steps past the
+  // runtime's size, should it have shrunk the group, do nothing).
+  rewriter.setInsertionPointAfter(red);
+  rewriter.create<memref::StoreOp>(loc, red.getResult(0), scratch, tid);
+  rewriter.create<gpu::BarrierOp>(loc);
+  for (int64_t t = 1; (int64_t(1) << t) <= *groupSize; ++t) {
+    Value s = rewriter.create<arith::ShRUIOp>(loc, size,
+                                              rewriter.create<arith::ConstantIndexOp>(loc, t));
+    Value active = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid, s);
+    auto guard = rewriter.create<scf::IfOp>(loc, active, /*withElseRegion=*/false);
+    rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+    Value a = rewriter.create<memref::LoadOp>(loc, scratch, tid);
+    Value b = rewriter.create<memref::LoadOp>(
+        loc, scratch, ValueRange{rewriter.create<arith::AddIOp>(loc, tid, s)});
+    rewriter.create<memref::StoreOp>(loc, combineOf(a, b), scratch, tid);
+    rewriter.setInsertionPointAfter(guard);
+    rewriter.create<gpu::BarrierOp>(loc);
+  }
+  // Work-item 0: the initial value and the group's result, stored once.
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value first = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, zero);
+  auto guard = rewriter.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+  rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+  Value total = rewriter.create<memref::LoadOp>(loc, scratch, zero);
+  Value result = combineOf(init, total);
+  rewriter.moveOpBefore(store, guard.thenBlock()->getTerminator());
+  store.getValueMutable().assign(result);
+  // Before the next element's shares overwrite the scratch.
+  rewriter.setInsertionPointAfter(guard);
+  rewriter.create<gpu::BarrierOp>(loc);
+  return true;
 }
 
 static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
@@ -183,6 +325,13 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   });
   SmallVector<Access> accesses;
   Access all;
+  // A loop that depends on an earlier one (or a temporary between ops, in
+  // __local memory) needs the work-items that run them to wait for each
+  // other: then one work-group runs each pengc workgroup, whose work is
+  // self-contained (pengc's workgroups run independently on the CPU too),
+  // with a barrier after each loop.
+  bool wholeGroup = false;
+  func.walk([&](memref::AllocaOp) { wholeGroup = true; });
   for (scf::ParallelOp loop : loops) {
     if (loop.getNumResults() != 0)
       return loop.emitOpError("is a parallel reduction, which is not supported on target "
@@ -195,9 +344,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
       const Access &earlier = accesses[j];
       if (intersects(earlier.writes, a.reads) || intersects(earlier.writes, a.writes) ||
           intersects(earlier.reads, a.writes))
-        return loop.emitOpError("uses a buffer that an earlier loop of the kernel writes (or "
-                                "writes one it reads): on target opencl that needs a barrier "
-                                "across work-groups, which is not supported yet");
+        wholeGroup = true;
     }
     all.reads.insert(a.reads.begin(), a.reads.end());
     all.writes.insert(a.writes.begin(), a.writes.end());
@@ -215,7 +362,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   if (stray.wasInterrupted())
     return failure();
 
-  FailureOr<LaunchShape> shape = chooseLaunch(func, all, maxX);
+  FailureOr<LaunchShape> shape = chooseLaunch(func, all, maxX, wholeGroup);
   if (failed(shape))
     return failure();
   if (loops.empty())
@@ -242,7 +389,28 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   workgroupId.replaceAllUsesWith(launch.getBlockIds().z);
 
   for (scf::ParallelOp loop : loops)
-    lowerParallelLoop(rewriter, loop, launch);
+    if (!wholeGroup || !lowerGroupReduction(rewriter, loop, launch))
+      lowerParallelLoop(rewriter, loop, launch, wholeGroup);
+
+  // The runtime may relaunch with smaller work-groups over the same range
+  // (on CL_OUT_OF_RESOURCES), which adds groups along x: only the first
+  // group of x and y runs a pengc workgroup, or two would run it at once.
+  // The condition is uniform in a work-group, as barriers need.
+  if (wholeGroup) {
+    rewriter.setInsertionPointToStart(&body);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value first = rewriter.create<arith::AndIOp>(
+        loc,
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, launch.getBlockIds().x,
+                                       zero),
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, launch.getBlockIds().y,
+                                       zero));
+    auto guard = rewriter.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+    Block *then = guard.thenBlock();
+    then->getOperations().splice(Block::iterator(then->getTerminator()), body.getOperations(),
+                                 std::next(Block::iterator(guard)),
+                                 Block::iterator(body.getTerminator()));
+  }
 
   Builder b(func.getContext());
   SmallVector<Attribute> rules;

@@ -17,6 +17,9 @@ using namespace mlir::peng::opencl;
 void mlir::peng::opencl::buildOpenCLPipeline(OpPassManager &pm,
                                              const OpenCLTargetOptions &options) {
   pm.addNestedPass<func::FuncOp>(createPengOpenCLCheckSupported());
+  // Reductions: an scf.parallel over the output, the reduction in sequence
+  // in each work-item (a preceding linalg.fill folds into it).
+  pm.addNestedPass<func::FuncOp>(createPengOpenCLLowerReductions());
   // One scf.parallel per linalg op. No canonicalization before the mapping:
   // it would merge nested parallel loops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());

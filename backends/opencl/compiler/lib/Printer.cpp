@@ -108,6 +108,7 @@ private:
   std::vector<std::string> argNames_;
   std::vector<MemRefType> argTypes_;
   std::set<std::string> taken_; // work-item query names in use
+  llvm::DenseMap<Value, std::string> locals_; // temporaries: __local arrays
   unsigned next_ = 0;
   int indent_ = 1;
 
@@ -190,6 +191,19 @@ LogicalResult Emitter::define(Operation *op, const std::string &value) {
 }
 
 FailureOr<std::string> Emitter::index(Operation *op, Value memref, ValueRange indices) {
+  // A temporary: a __local array of its static shape, row-major.
+  if (auto local = locals_.find(memref); local != locals_.end()) {
+    auto type = cast<MemRefType>(memref.getType());
+    std::string linear;
+    for (auto [d, idx] : llvm::enumerate(indices)) {
+      FailureOr<std::string> i = expr(op, idx);
+      if (failed(i))
+        return failure();
+      linear = d == 0 ? *i
+                      : "(" + linear + ") * " + std::to_string(type.getDimSize(d)) + " + " + *i;
+    }
+    return local->second + "[" + (linear.empty() ? std::string("0") : linear) + "]";
+  }
   auto arg = dyn_cast<BlockArgument>(memref);
   auto found = arg ? hostArg_.find(arg) : hostArg_.end();
   if (found == hostArg_.end())
@@ -441,6 +455,12 @@ FailureOr<std::string> Emitter::emitExpression(Operation *op) {
 LogicalResult Emitter::emitOp(Operation *op) {
   if (isa<arith::ConstantOp>(op))
     return success(); // written in place
+  if (isa<memref::AllocaOp>(op))
+    return success(); // declared at the top of the kernel
+  if (isa<gpu::BarrierOp>(op)) {
+    line() << "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);\n";
+    return success();
+  }
   if (auto store = dyn_cast<memref::StoreOp>(op)) {
     FailureOr<std::string> target = index(op, store.getMemRef(), store.getIndices());
     FailureOr<std::string> value = expr(op, store.getValueToStore());
@@ -592,6 +612,26 @@ LogicalResult Emitter::emitKernel(func::FuncOp host, gpu::GPUFuncOp kernel,
     for (int64_t d = 0; d < type.getRank(); ++d)
       os_ << sep << "long " << name << "_d" << d;
   os_ << ") {\n";
+  // Temporaries between ops live in __local memory, declared at kernel
+  // scope as OpenCL C requires; the work-group's loops share them.
+  WalkResult bad = kernel.walk([&](memref::AllocaOp alloca) {
+    MemRefType type = alloca.getType();
+    FailureOr<std::string> elem = typeOf(alloca, type.getElementType());
+    if (failed(elem))
+      return WalkResult::interrupt();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity()) {
+      alloca.emitOpError("is a temporary of dynamic shape or strided layout, which target "
+                         "opencl does not support");
+      return WalkResult::interrupt();
+    }
+    std::string name = fresh("local");
+    locals_[alloca.getResult()] = name;
+    line() << "__local " << *elem << " " << name << "[" << std::max<int64_t>(type.getNumElements(), 1)
+           << "];\n";
+    return WalkResult::advance();
+  });
+  if (bad.wasInterrupted())
+    return failure();
   if (failed(emitBlock(kernel.getBody().front())))
     return failure();
   os_ << "}\n";

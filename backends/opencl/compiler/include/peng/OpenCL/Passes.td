@@ -12,17 +12,42 @@ include "mlir/Pass/PassBase.td"
 def PengOpenCLCheckSupported : Pass<"peng-opencl-check-supported", "func::FuncOp"> {
   let summary = "Reject kernels the opencl target cannot compile yet, naming the op";
   let description = [{
-    The opencl target's first version maps all-parallel work (elementwise
-    ops, broadcasts, copies) to work-items. This pass stops anything else
-    with a located error that says "not supported on target opencl":
-    linalg ops with reduction loops (matmul, softmax, layernorm, sums),
-    temporaries (`memref.alloca`, a workspace), and ops outside the
+    The opencl target maps all-parallel work (elementwise ops, broadcasts,
+    copies) and reductions whose outputs are indexed by their parallel loops
+    (peng-opencl-lower-reductions) to work-items. This pass stops anything
+    else with a located error that says "not supported on target opencl":
+    other linalg reductions, temporaries of dynamic shape or of more than
+    16 KiB in all (`__local` memory), a workspace, and ops outside the
     linalg/memref views/arith/math/scf/affine set that the OpenCL C printer
     knows.
 
     Input: a kernel after pengc's kernel pipeline (`peng.kernel`, buffers,
     the trailing workgroup id). Output: unchanged, or a failure.
   }];
+}
+
+def PengOpenCLLowerReductions : Pass<"peng-opencl-lower-reductions", "func::FuncOp"> {
+  let summary = "Lower linalg reductions to one work-item per output element";
+  let description = [{
+    Each linalg op with reduction loops (sums, matmul, a reduction of any
+    iterator order) becomes an `scf.parallel` over its parallel loops around
+    an `scf.for` nest over its reduction loops, whose `iter_args` carry the
+    accumulators: the work-item that owns an output element reduces it in
+    sequence, reading the output once (or taking the value of the
+    `linalg.fill` just before, which is then erased) and storing it once.
+    So a fill and its reduction form one loop, and
+    peng-opencl-map-work-items maps it like any other. A loop of one
+    output and one reduction loop is marked `peng.opencl.reduction`: a
+    whole-group kernel may share it among the work-group.
+
+    Refused with a located error: reductions on tensors, with dynamic loop
+    ranges, or whose outputs are not indexed by exactly their parallel loops.
+
+    Input: a kernel (`peng.kernel`) on buffers, after
+    peng-opencl-check-supported. Output: no linalg op with reduction loops.
+  }];
+  let dependentDialects = ["affine::AffineDialect", "arith::ArithDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect"];
 }
 
 def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> {
@@ -40,9 +65,18 @@ def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> 
     y, z) and `peng.opencl.workgroup_size`. The launch's own sizes are those
     the rule gives for the kernel's static shapes.
 
-    Several parallel loops may share a kernel only when none reads or writes
-    a buffer that an earlier one wrote: work-items of different groups cannot
-    wait for one another.
+    Work-items of different groups cannot wait for one another. So when a
+    loop reads or writes a buffer that an earlier one wrote (or writes one it
+    read), or the kernel has temporaries (`memref.alloca`, printed as
+    `__local` arrays), the kernel runs whole-group: pengc's workgroups are
+    self-contained, and one work-group runs each (x and y have one group;
+    only the first runs, should the runtime add groups when it shrinks
+    them); each loop strides over the local ids, and a `gpu.barrier`
+    follows each loop. There, a reduction loop of
+    peng-opencl-lower-reductions (`peng.opencl.reduction`) with a known
+    combiner (addf, maxnumf/maximumf, minnumf/minimumf, addi) becomes a
+    work-group reduction: strided shares per work-item, a tree over a
+    `__local` array, work-item 0 folds in the initial value and stores.
 
     Input: a kernel (`peng.kernel`) whose linalg ops became `scf.parallel`
     loops (convert-linalg-to-parallel-loops), with subviews folded into the
