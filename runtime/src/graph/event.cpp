@@ -56,7 +56,6 @@ void Event::HelpUntilComplete() {
       idle_since = 0;
       continue;
     }
-    if (!helper->SpinFirst()) break;
     uint64_t now = NowNs();
     if (!idle_since) idle_since = now;
     else if (now - idle_since > kSpinNs) break;

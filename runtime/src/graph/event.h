@@ -41,10 +41,6 @@ class Event : public RefCounted<Event> {
     virtual void Unpin() = 0;
     // Runs work the event waits for on this thread; returns whether it ran any.
     virtual bool Help() = 0;
-    // Whether a waiter with nothing to run should spin before it sleeps:
-    // yes while the work left runs on host threads and ends in microseconds;
-    // no where a driver's threads (an accelerator's completions) need the core.
-    virtual bool SpinFirst() { return true; }
 
    protected:
     ~Helper() = default;

@@ -262,18 +262,6 @@ Status Graph::Finalize() {
   }
   buffer_modes_.clear();
   for (const auto& b : buffers_) buffer_modes_.emplace_back(b.get(), trackers_[b.get()].writes);
-  uint64_t helped = 0;
-  for (uint32_t d = 0; d < runtime_->device_count() && d < 64; ++d) {
-    if (runtime_->device(d)->helps()) helped |= uint64_t(1) << d;
-  }
-  host_run_ = true;
-  for (const Task& t : tasks_) {
-    uint64_t mask = t.device >= 0 ? uint64_t(1) << t.device : t.kernel->supported_mask();
-    if (mask & ~helped) {
-      host_run_ = false;
-      break;
-    }
-  }
   finalized_ = true;
   return OkStatus();
 }

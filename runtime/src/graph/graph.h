@@ -77,9 +77,6 @@ class Graph : public RefCounted<Graph> {
   const uint32_t* predecessors(uint32_t i) const { return pred_.data() + pred_begin_[i]; }
   uint32_t predecessor_count(uint32_t i) const { return pred_begin_[i + 1] - pred_begin_[i]; }
   const std::vector<uint32_t>& roots() const { return roots_; }
-  // Every task can run only on devices a waiting thread can help (the CPU):
-  // then a waiter spins for the last completions rather than sleep at once.
-  bool host_run() const { return host_run_; }
   // Buffers the graph touches and whether any task writes them.
   const std::vector<std::pair<Buffer*, bool>>& buffer_modes() const { return buffer_modes_; }
 
@@ -110,7 +107,6 @@ class Graph : public RefCounted<Graph> {
   std::vector<uint32_t> pred_begin_;  // n + 1 offsets into pred_
   std::vector<uint32_t> roots_;
   std::vector<std::pair<Buffer*, bool>> buffer_modes_;
-  bool host_run_ = true;
   std::atomic<uint32_t> running_{0};
 };
 

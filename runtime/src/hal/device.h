@@ -40,8 +40,6 @@ class Device : public RefCounted<Device> {
   peng_hal_queue_t* queue() const { return queue_; }
   // The queue chains dependent launches on the device (PENG_HAL_QUEUE_ORDERING).
   bool ordering() const { return ordering_; }
-  // A waiting thread can run this device's work (the queue's `help` slot).
-  bool helps() const { return help_ != nullptr; }
 
   // Before the device is published: readers copy info_ unlocked.
   void set_kind(peng_device_kind_t kind) { info_.kind = kind; }

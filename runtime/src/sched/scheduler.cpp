@@ -120,7 +120,6 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
     run->early_ok.store(true, std::memory_order_relaxed);
   }
   run->remaining = n;  // published to other threads through the scheduler's mutex
-  run->spin_first = graph->host_run();
   Ref<Event> done = run->done;
 
   std::vector<Ref<Event>> waits = wait_events;

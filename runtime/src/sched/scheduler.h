@@ -108,8 +108,6 @@ struct Run final : Event::Helper {
   void Pin() override { pins.fetch_add(1, std::memory_order_relaxed); }
   void Unpin() override;
   bool Help() override;
-  bool SpinFirst() override { return spin_first; }
-  bool spin_first = true;  // the graph's host_run() at submission
 };
 
 class Scheduler {
