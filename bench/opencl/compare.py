@@ -15,10 +15,12 @@ library only.
 """
 
 import argparse
-import json
 import os
-import statistics
 import sys
+
+# The JSON loader and number format are bench/runtime's.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime"))
+from compare import fmt, load  # noqa: E402
 
 # Target (issue 15): launch overhead through Peng at most 1.5x raw OpenCL's,
 # same device, same run. Checked for the graph built once (`peng`); the
@@ -33,53 +35,6 @@ FAMILIES = [
 ]
 EXTRAS = ["build_ns_per_launch", "run_ns_per_launch"]
 LABELS = {"build_ns_per_launch": "build ns", "run_ns_per_launch": "run ns"}
-
-
-def load(paths):
-    """Returns ({(family, impl): {counter: value}}, context, tasks_by_file)."""
-    samples = {}
-    context = {}
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        context = data.get("context", context)
-        medians, iterations = {}, {}
-        for b in data.get("benchmarks", []):
-            if b.get("error_occurred"):
-                print(f"warning: {b.get('name')}: {b.get('error_message', 'error')}",
-                      file=sys.stderr)
-                continue
-            parts = b.get("run_name", b.get("name", "")).split("/")
-            if len(parts) < 2:
-                continue
-            key = (parts[0], parts[1])
-            numeric = {k: v for k, v in b.items() if isinstance(v, (int, float))
-                       and not isinstance(v, bool)}
-            if b.get("run_type") == "aggregate":
-                if b.get("aggregate_name") == "median":
-                    medians.setdefault(key, {}).update(numeric)
-                continue
-            for k, v in numeric.items():
-                iterations.setdefault(key, {}).setdefault(k, []).append(v)
-        for key, counters in iterations.items():
-            if key in medians:
-                continue
-            for k, v in counters.items():
-                samples.setdefault(key, {}).setdefault(k, []).extend(v)
-        for key, counters in medians.items():
-            for k, v in counters.items():
-                samples.setdefault(key, {}).setdefault(k, []).append(v)
-    values = {key: {k: statistics.median(v) for k, v in counters.items()}
-              for key, counters in samples.items()}
-    return values, context
-
-
-def fmt(value):
-    if value is None:
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.1f}"
 
 
 def print_family(values, family, what):
@@ -126,7 +81,7 @@ def main():
     if args.skip_missing and not any(os.path.exists(p) for p in args.json):
         print("no JSON output (no OpenCL device?): skipped")
         return 77
-    values, context = load(args.json)
+    values, context, _ = load(args.json)
     if not values:
         print("no benchmark results found", file=sys.stderr)
         return 1

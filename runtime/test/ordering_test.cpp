@@ -65,6 +65,14 @@ std::vector<float> Iota() {
   return v;
 }
 
+// kN-float buffers for a chain of `steps`: one more than steps, the first holding `first`.
+std::vector<Buffer> ChainBuffers(Runtime& rt, int steps, const std::vector<float>& first) {
+  std::vector<Buffer> bufs;
+  for (int i = 0; i <= steps; ++i) bufs.push_back(rt.buffer(kN * 4));
+  bufs[0].write(first.data(), kN * 4);
+  return bufs;
+}
+
 struct Kernels {
   std::vector<peng_arg_desc_t> step_args = {Arg(PENG_DTYPE_F32, PENG_ACCESS_READ, {kN}),
                                             Arg(PENG_DTYPE_F32, PENG_ACCESS_WRITE, {kN})};
@@ -90,10 +98,8 @@ TEST_P(Ordering, AChainIsEnqueuedWholeBeforeItRuns) {
   Plugin plugin;
   Kernels k(rt);
   constexpr int kChain = 32;
-  std::vector<Buffer> bufs;
-  for (int i = 0; i <= kChain; ++i) bufs.push_back(rt.buffer(kN * 4));
   std::vector<float> ref = Iota();
-  bufs[0].write(ref.data(), kN * 4);
+  std::vector<Buffer> bufs = ChainBuffers(rt, kChain, ref);
   Graph g = rt.graph();
   for (int i = 0; i < kChain; ++i) {
     g.add(k.step(), {bufs[i].tensor(PENG_DTYPE_F32, {kN}), bufs[i + 1].tensor(PENG_DTYPE_F32, {kN})},
@@ -168,10 +174,8 @@ TEST(OrderingTest, MixedDevicesMoveDataAndChainOnlyOnTheDevice) {
   Plugin plugin;
   Kernels k(rt);
   constexpr int kChain = 12;
-  std::vector<Buffer> bufs;
-  for (int i = 0; i <= kChain; ++i) bufs.push_back(rt.buffer(kN * 4));
   std::vector<float> ref = Iota();
-  bufs[0].write(ref.data(), kN * 4);
+  std::vector<Buffer> bufs = ChainBuffers(rt, kChain, ref);
   Graph g = rt.graph();
   for (int i = 0; i < kChain; ++i) {
     // cpu, ord, ord, cpu, ord, ord, ...
@@ -208,10 +212,8 @@ TEST_P(OrderingFailure, AFailedLaunchCancelsTheChainBehindIt) {
   Plugin plugin;
   Kernels k(rt);
   constexpr int kChain = 10, kFails = 4;
-  std::vector<Buffer> bufs;
-  for (int i = 0; i <= kChain; ++i) bufs.push_back(rt.buffer(kN * 4));
   std::vector<float> in = Iota();
-  bufs[0].write(in.data(), kN * 4);
+  std::vector<Buffer> bufs = ChainBuffers(rt, kChain, in);
   auto build = [&](bool fail) {
     Graph g = rt.graph();
     for (int i = 0; i < kChain; ++i) {
@@ -255,10 +257,8 @@ TEST(OrderingTest, LosingTheDeviceMidChainEndsTheRunCleanly) {
   Plugin plugin;
   Kernels k(rt);
   constexpr int kChain = 10;
-  std::vector<Buffer> bufs;
-  for (int i = 0; i <= kChain; ++i) bufs.push_back(rt.buffer(kN * 4));
   std::vector<float> in = Iota();
-  bufs[0].write(in.data(), kN * 4);
+  std::vector<Buffer> bufs = ChainBuffers(rt, kChain, in);
   Graph g = rt.graph();
   for (int i = 0; i < kChain; ++i) {
     g.add(k.step(), {bufs[i].tensor(PENG_DTYPE_F32, {kN}), bufs[i + 1].tensor(PENG_DTYPE_F32, {kN})},

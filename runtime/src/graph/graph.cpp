@@ -251,11 +251,21 @@ Status Graph::Finalize() {
   std::vector<uint32_t> fill(n);
   for (uint32_t i = 0; i < n; ++i) fill[i] = tasks_[i].succ_begin;
   for (auto [a, b] : edges_) succ_[fill[a]++] = b;
-  pred_begin_.assign(n + 1, 0);
-  for (uint32_t i = 0; i < n; ++i) pred_begin_[i + 1] = pred_begin_[i] + tasks_[i].pred_count;
-  pred_.assign(edges_.size(), 0);
-  for (uint32_t i = 0; i < n; ++i) fill[i] = pred_begin_[i];
-  for (auto [a, b] : edges_) pred_[fill[b]++] = a;
+  // Predecessor lists serve only device-side ordering's wait lists: a graph
+  // on a runtime without an ordering device does not pay 4 bytes an edge.
+  bool ordering = false;
+  for (uint32_t d = 0; d < runtime_->device_count(); ++d) {
+    ordering = ordering || runtime_->device(d)->ordering();
+  }
+  pred_begin_.clear();
+  pred_.clear();
+  if (ordering) {
+    pred_begin_.assign(n + 1, 0);
+    for (uint32_t i = 0; i < n; ++i) pred_begin_[i + 1] = pred_begin_[i] + tasks_[i].pred_count;
+    pred_.assign(edges_.size(), 0);
+    for (uint32_t i = 0; i < n; ++i) fill[i] = pred_begin_[i];
+    for (auto [a, b] : edges_) pred_[fill[b]++] = a;
+  }
   roots_.clear();
   for (uint32_t i = 0; i < n; ++i) {
     if (tasks_[i].pred_count == 0) roots_.push_back(i);

@@ -74,6 +74,7 @@ class Graph : public RefCounted<Graph> {
     uint32_t end = i + 1 < tasks_.size() ? tasks_[i + 1].succ_begin : uint32_t(succ_.size());
     return end - tasks_[i].succ_begin;
   }
+  // Built only where some device orders on the device (Scheduler's early starts).
   const uint32_t* predecessors(uint32_t i) const { return pred_.data() + pred_begin_[i]; }
   uint32_t predecessor_count(uint32_t i) const { return pred_begin_[i + 1] - pred_begin_[i]; }
   const std::vector<uint32_t>& roots() const { return roots_; }
