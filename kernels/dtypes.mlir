@@ -49,3 +49,13 @@ func.func @add_i64_9x35(%a: tensor<9x35xi64>, %b: tensor<9x35xi64>) -> tensor<9x
   %r = linalg.add ins(%a, %b : tensor<9x35xi64>, tensor<9x35xi64>) outs(%e : tensor<9x35xi64>) -> tensor<9x35xi64>
   return %r : tensor<9x35xi64>
 }
+
+// i8 inputs summed in i32 (a quantized layer's matmul): linalg.matmul
+// sign-extends each operand.
+func.func @matmul_i8i32_10x33x19(%a: tensor<10x33xi8>, %b: tensor<33x19xi8>) -> tensor<10x19xi32> {
+  %z = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<10x19xi32>
+  %f = linalg.fill ins(%z : i32) outs(%e : tensor<10x19xi32>) -> tensor<10x19xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<10x33xi8>, tensor<33x19xi8>) outs(%f : tensor<10x19xi32>) -> tensor<10x19xi32>
+  return %r : tensor<10x19xi32>
+}

@@ -57,3 +57,22 @@ func.func @matmul_13x517x35(%a: tensor<13x517xf32>, %b: tensor<517x35xf32>) -> t
   %r = linalg.matmul ins(%a, %b : tensor<13x517xf32>, tensor<517x35xf32>) outs(%c : tensor<13x35xf32>) -> tensor<13x35xf32>
   return %r : tensor<13x35xf32>
 }
+
+// Several output tiles and tails in both dimensions on every target's tiling
+// (opencl: 64-row by 128-column tiles on a CPU device, 64 by 64 on a GPU).
+func.func @matmul_130x70x200(%a: tensor<130x70xf32>, %b: tensor<70x200xf32>) -> tensor<130x200xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<130x200xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<130x200xf32>) -> tensor<130x200xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<130x70xf32>, tensor<70x200xf32>) outs(%c : tensor<130x200xf32>) -> tensor<130x200xf32>
+  return %r : tensor<130x200xf32>
+}
+
+// B stored transposed (N x K), as a linear layer's weights are.
+func.func @matmul_tb_37x29x45(%a: tensor<37x29xf32>, %b: tensor<45x29xf32>) -> tensor<37x45xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<37x45xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<37x45xf32>) -> tensor<37x45xf32>
+  %r = linalg.matmul_transpose_b ins(%a, %b : tensor<37x29xf32>, tensor<45x29xf32>) outs(%c : tensor<37x45xf32>) -> tensor<37x45xf32>
+  return %r : tensor<37x45xf32>
+}

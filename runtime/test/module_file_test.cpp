@@ -110,6 +110,15 @@ TEST(ModuleFile, RoundTrips) {
   EXPECT_EQ(rvv.max_vlen, 512u);
   EXPECT_EQ(rvv.entries[0].launch.workgroup_size[0], 64u);
   EXPECT_EQ(rvv.code, host.code);
+  // [0, 0, 0]: the executable's own work-group size (an OpenCL kernel's
+  // reqd_work_group_size) survives the trip.
+  m.executables[1].entries[0].launch.workgroup_size[0] = 0;
+  m.executables[1].entries[0].launch.workgroup_size[1] = 0;
+  m.executables[1].entries[0].launch.workgroup_size[2] = 0;
+  std::vector<uint8_t> own_bytes = peng::artifact::Serialize(m);
+  auto own = peng::artifact::Parse(own_bytes.data(), own_bytes.size(), &error);
+  ASSERT_TRUE(own) << error;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(own->executables[1].entries[0].launch.workgroup_size[i], 0u);
   // Two executables, one stored blob (the header's blob count).
   uint32_t blobs;
   std::memcpy(&blobs, &bytes[44], 4);

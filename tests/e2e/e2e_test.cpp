@@ -47,10 +47,14 @@ const char* const kPlatform = nullptr;
 bool OnCpu0() { return std::string(kDevice) == "cpu0"; }
 
 peng_status_t CreateRuntime(peng_runtime_t* rt) {
+  // PENG_E2E_PROFILE runs the same table on another profile of the device
+  // (tests/e2e/data/opencl-local-tiles.toml: other build options).
+  const char* profile = std::getenv("PENG_E2E_PROFILE");
+  const char* platform = profile && *profile ? profile : kPlatform;
   peng_runtime_options_t options;
   peng_runtime_options_init(&options);
-  options.platform_path = kPlatform;
-  return peng_runtime_create(kPlatform ? &options : nullptr, rt);
+  options.platform_path = platform;
+  return peng_runtime_create(platform ? &options : nullptr, rt);
 }
 
 struct Tolerance {
@@ -82,6 +86,9 @@ const std::map<std::string, Reference>& References() {
           Tensor m = Matmul(in[0], in[1]);
           return std::vector{Unary(Binary(m, in[2], [](double a, double b) { return a + b; }), Relu)};
         }}},
+      {"matmul_tb", {1, {1e-5, 1e-4}, [](auto& in) {
+         return std::vector{Matmul(in[0], Transpose(in[1], {1, 0}))};
+       }}},
       {"batch_matmul",
        {1, {1e-5, 1e-4}, [](auto& in) { return std::vector{BatchMatmul(in[0], in[1])}; }}},
       // Broadcasting follows from the argument shapes: one reference serves all.
@@ -126,6 +133,7 @@ const std::map<std::string, Reference>& References() {
          return std::vector{Binary(in[0], in[1], [](double a, double b) { return a - b; })};
        }}},
       {"matmul_i32", {10, {0, 0}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
+      {"matmul_i8i32", {100, {0, 0}, [](auto& in) { return std::vector{Matmul(in[0], in[1])}; }}},
       {"add_i64", {10, {0, 0}, add}},
       // TOSA beyond elementwise (kernels/tosa_ops.mlir).
       {"reduce_sum_axis1", {10, {1e-5, 1e-5}, [](auto& in) {

@@ -82,6 +82,10 @@ struct Device {
   // The program binary cache's folder ("": no cache): ProgramCacheDir(), or
   // the settings `cache_dir`, `cache = false`.
   std::string cache_dir;
+  // Options of every clBuildProgram: the device's limits as PENG_DEVICE_*
+  // macros (generated kernels pick their tile shapes from them), then the
+  // setting `build_options`.
+  std::string build_options;
   // Test setting `force_out_of_resources = N`: the next N launch attempts
   // fail as if clEnqueueNDRangeKernel said CL_OUT_OF_RESOURCES.
   std::atomic<uint64_t> force_out_of_resources{0};

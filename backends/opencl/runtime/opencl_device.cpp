@@ -1,4 +1,5 @@
 // The opencl backend's factory, devices and buffers (see opencl_backend.h).
+#include <algorithm>
 #include <strings.h>
 
 #include <cstdio>
@@ -175,13 +176,17 @@ bool IsOff(const char* value) {
 }
 
 // The profile's keys beyond the runtime's own: `cache = false`, `cache_dir`
-// (the folder itself, no "opencl/" added), and the test-only
+// (the folder itself, no "opencl/" added), `build_options` (added to every
+// clBuildProgram after the device's own), and the test-only
 // `force_out_of_resources = N`.
 peng_status_t ApplySettings(Device* dev, const peng_hal_device_params_t* params) {
   dev->cache_dir = ProgramCacheDir();
   if (const char* dir = peng_hal_setting(params, "cache_dir")) dev->cache_dir = dir;
   if (const char* cache = peng_hal_setting(params, "cache"); cache && IsOff(cache)) {
     dev->cache_dir.clear();
+  }
+  if (const char* options = peng_hal_setting(params, "build_options")) {
+    dev->build_options = options;
   }
   if (const char* n = peng_hal_setting(params, "force_out_of_resources")) {
     char* end = nullptr;
@@ -218,6 +223,36 @@ void ReadLimits(Device* dev) {
   std::memcpy(dev->max_item_sizes, items, sizeof items);
   auto queue_props = ClDeviceValue<cl_command_queue_properties>(id, CL_DEVICE_QUEUE_PROPERTIES);
   dev->out_of_order = (queue_props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+}
+
+// The device's limits as build options: pengc's kernels choose their tile
+// shapes from them when the program is built (backends/opencl/compiler,
+// Gemm.cpp), so one module fits a CPU device and a GPU alike.
+std::string DeviceDefines(const Device* dev) {
+  cl_device_id id = dev->id;
+  auto local_type = ClDeviceValue<cl_device_local_mem_type>(id, CL_DEVICE_LOCAL_MEM_TYPE, CL_LOCAL);
+  // The kernels' work-groups are squares (x by x): the limit they see
+  // keeps x within each of the first two dimensions' limits.
+  size_t group = std::min({dev->max_workgroup_size, dev->max_item_sizes[0] * dev->max_item_sizes[0],
+                           dev->max_item_sizes[1] * dev->max_item_sizes[1]});
+  std::string out = "-DPENG_DEVICE_LOCAL_MEM_DEDICATED=" +
+                    std::to_string(local_type == CL_LOCAL ? 1 : 0) +
+                    " -DPENG_DEVICE_LOCAL_MEM_SIZE=" +
+                    std::to_string(ClDeviceValue<cl_ulong>(id, CL_DEVICE_LOCAL_MEM_SIZE, 0)) +
+                    " -DPENG_DEVICE_MAX_WORK_GROUP_SIZE=" + std::to_string(group);
+  const std::pair<const char*, cl_device_info> widths[] = {
+      {"CHAR", CL_DEVICE_PREFERRED_VECTOR_WIDTH_CHAR},
+      {"SHORT", CL_DEVICE_PREFERRED_VECTOR_WIDTH_SHORT},
+      {"INT", CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT},
+      {"LONG", CL_DEVICE_PREFERRED_VECTOR_WIDTH_LONG},
+      {"HALF", CL_DEVICE_PREFERRED_VECTOR_WIDTH_HALF},
+      {"FLOAT", CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT},
+      {"DOUBLE", CL_DEVICE_PREFERRED_VECTOR_WIDTH_DOUBLE}};
+  for (const auto& [type, query] : widths) {
+    out += std::string(" -DPENG_DEVICE_VECTOR_WIDTH_") + type + "=" +
+           std::to_string(ClDeviceValue<cl_uint>(id, query, 1));
+  }
+  return out;
 }
 
 }  // namespace
@@ -265,6 +300,9 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
               : (type & (CL_DEVICE_TYPE_ACCELERATOR | CL_DEVICE_TYPE_CUSTOM)) ? PENG_DEVICE_NPU
                                                                              : PENG_DEVICE_CPU;
   ReadLimits(dev.get());
+  std::string user_options = dev->build_options;  // the setting, after the device's own
+  dev->build_options = DeviceDefines(dev.get());
+  if (!user_options.empty()) dev->build_options += " " + user_options;
 
   const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
                                          cl_context_properties(dev->platform), 0};

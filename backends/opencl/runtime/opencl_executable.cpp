@@ -91,6 +91,25 @@ peng_status_t OpenEntry(Device* dev, Executable* exe, const peng_hal_entry_spec_
                                sizeof required, required, nullptr) == CL_SUCCESS) {
     entry->fixed_local_size = required[0] || required[1] || required[2];
   }
+  // A kernel that declares its work-group size (reqd_work_group_size: pengc's
+  // matmul, whose tiles the build sized for this device) runs with it; the
+  // entry's own size must then be that or 0x0x0 (the kernel's).
+  if (entry->fixed_local_size) {
+    bool any = spec.workgroup_size[0] || spec.workgroup_size[1] || spec.workgroup_size[2];
+    for (int i = 0; i < 3; ++i) {
+      if (any && spec.workgroup_size[i] != required[i]) {
+        return dev->Fail(PENG_ERROR_INVALID_ARGUMENT,
+                         "entry '" + entry->name + "': work-group size " +
+                             std::to_string(spec.workgroup_size[0]) + "x" +
+                             std::to_string(spec.workgroup_size[1]) + "x" +
+                             std::to_string(spec.workgroup_size[2]) +
+                             " differs from the kernel's reqd_work_group_size " +
+                             std::to_string(required[0]) + "x" + std::to_string(required[1]) +
+                             "x" + std::to_string(required[2]));
+      }
+      entry->workgroup_size[i] = uint32_t(required[i]);
+    }
+  }
   const uint32_t* wg = entry->workgroup_size;
   uint64_t items = uint64_t(wg[0]) * wg[1] * wg[2];
   size_t kernel_limit = 0;
@@ -212,7 +231,7 @@ peng_status_t LoadExecutable(Device* dev, const peng_hal_executable_spec_t* spec
   exe->base.resource.vtable = &kExecutableVtable;
   const char* source = static_cast<const char*>(spec->code);
   size_t length = size_t(spec->code_size);
-  const std::string options;  // none yet; part of the cache key when there are
+  const std::string& options = dev->build_options;  // part of the cache key
   std::string key;
   if (!dev->cache_dir.empty()) {
     key = ProgramCacheKey(dev->platform, dev->id, options, source, length);

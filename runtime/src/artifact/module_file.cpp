@@ -203,13 +203,18 @@ bool DecodeLaunch(Reader& r, const json& je, const std::string& where, const Ker
   }
   if (const json* wg = r.Field(je, "workgroup_size", json::value_t::array, where, false)) {
     if (wg->size() != 3) return r.Fail(where, "'workgroup_size' is not 3 numbers");
-    for (size_t i = 0; i < 3; ++i) {
+    // [0, 0, 0]: the executable's own (an OpenCL kernel's reqd_work_group_size,
+    // else the driver's choice); otherwise each size is at least 1.
+    bool own = true;
+    for (const json& d : *wg) own = own && d.is_number_integer() && d.get<int64_t>() == 0;
+    for (size_t i = 0; i < 3 && !own; ++i) {
       const json& d = (*wg)[i];
       if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (1 << 16)) {
-        return r.Fail(where, "'workgroup_size' holds a size out of [1, 65536]");
+        return r.Fail(where, "'workgroup_size' holds a size out of [1, 65536] (or is not [0, 0, 0])");
       }
       launch->workgroup_size[i] = d.get<uint32_t>();
     }
+    if (own) launch->workgroup_size[0] = launch->workgroup_size[1] = launch->workgroup_size[2] = 0;
   } else if (r.failed()) {
     return false;
   }

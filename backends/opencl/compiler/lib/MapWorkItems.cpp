@@ -427,7 +427,8 @@ struct PengOpenCLMapWorkItemsPass
   using PengOpenCLMapWorkItemsBase::PengOpenCLMapWorkItemsBase;
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (func.isExternal() || !func->hasAttr("peng.kernel"))
+    // A matmul kernel (peng-opencl-match-contractions) is printed whole.
+    if (func.isExternal() || !func->hasAttr("peng.kernel") || func->hasAttr("peng.opencl.gemm"))
       return;
     if (failed(mapKernel(func, std::max<int64_t>(maxWorkgroupSize, 1))))
       signalPassFailure();

@@ -17,6 +17,8 @@ using namespace mlir::peng::opencl;
 void mlir::peng::opencl::buildOpenCLPipeline(OpPassManager &pm,
                                              const OpenCLTargetOptions &options) {
   pm.addNestedPass<func::FuncOp>(createPengOpenCLCheckSupported());
+  // A kernel that is one matmul becomes the tiled matmul kernel.
+  pm.addNestedPass<func::FuncOp>(createPengOpenCLMatchContractions());
   // Reductions: an scf.parallel over the output, the reduction in sequence
   // in each work-item (a preceding linalg.fill folds into it).
   pm.addNestedPass<func::FuncOp>(createPengOpenCLLowerReductions());

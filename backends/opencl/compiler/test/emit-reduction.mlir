@@ -30,18 +30,18 @@ func.func @rowsum_13x7(%a: tensor<13x7xf32>) -> tensor<13xf32> {
   return %r : tensor<13xf32>
 }
 
-// A matmul: the contraction loop runs in each work-item (naive for now;
-// local-memory tiles come later), the output tile on x and y.
-// CHECK-LABEL: __kernel void matmul_5x3x6(
+// A matrix-vector product: the contraction loop runs in each work-item
+// (a matmul is the tiled kernel instead: emit-gemm.mlir).
+// CHECK-LABEL: __kernel void matvec_5x3(
 // CHECK: float [[MACC:acc[0-9]+]] = 0.0f;
 // CHECK-NEXT: for (long [[K:i[0-9]+]] = 0L; [[K]] < 3L; [[K]] += 1L) {
 // CHECK: = ([[MACC]] + {{v[0-9]+}});
-func.func @matmul_5x3x6(%a: tensor<5x3xf32>, %b: tensor<3x6xf32>) -> tensor<5x6xf32> {
+func.func @matvec_5x3(%a: tensor<5x3xf32>, %x: tensor<3xf32>) -> tensor<5xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<5x6xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<5x6xf32>) -> tensor<5x6xf32>
-  %r = linalg.matmul ins(%a, %b : tensor<5x3xf32>, tensor<3x6xf32>) outs(%c : tensor<5x6xf32>) -> tensor<5x6xf32>
-  return %r : tensor<5x6xf32>
+  %e = tensor.empty() : tensor<5xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<5xf32>) -> tensor<5xf32>
+  %r = linalg.matvec ins(%a, %x : tensor<5x3xf32>, tensor<3xf32>) outs(%c : tensor<5xf32>) -> tensor<5xf32>
+  return %r : tensor<5xf32>
 }
 
 // Softmax rows: the row maximum, the exponentials and their sum are

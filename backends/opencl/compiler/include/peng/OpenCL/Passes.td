@@ -50,6 +50,28 @@ def PengOpenCLLowerReductions : Pass<"peng-opencl-lower-reductions", "func::Func
                            "memref::MemRefDialect", "scf::SCFDialect"];
 }
 
+def PengOpenCLMatchContractions : Pass<"peng-opencl-match-contractions", "func::FuncOp"> {
+  let summary = "Hand a kernel that is one matmul to the tiled matmul kernel";
+  let description = [{
+    A kernel whose only work is one contraction (linalg.matmul,
+    linalg.batch_matmul, or a linalg.generic of that shape: loops batch?,
+    m, n, k; A indexed by m and k, B by k and n, C by m and n and the batch
+    loop, in any order; body `acc + cast(a) * cast(b)` in C's type, casts
+    extf/extsi/extui/sitofp/uitofp), on (pengc's rank-preserving views of)
+    its arguments, with an optional linalg.fill of C by a constant before
+    it, is not lowered loop by loop: the printer writes the tiled matmul
+    kernel for it (lib/Gemm.cpp), whose tile shapes the program build picks
+    from the device's limits.
+
+    The function gets `peng.opencl.gemm` (the arguments, where each loop
+    sits in each operand, the casts, the fill value or none for C +=),
+    `peng.opencl.grid` (a group per 64x64 block of C, one per batch),
+    `peng.opencl.workgroup_size` = [0, 0, 0] (the kernel declares its own),
+    and its body is emptied. Anything else is left unchanged.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 def PengOpenCLMapWorkItems : Pass<"peng-opencl-map-work-items", "func::FuncOp"> {
   let summary = "Put a kernel's parallel loops on OpenCL work-items inside one gpu.launch";
   let description = [{
