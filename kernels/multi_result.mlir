@@ -64,3 +64,15 @@ func.func @shared_temp_1024x1024(%a: tensor<1024x1024xf32>, %b: tensor<1024x1024
   %d = linalg.sub ins(%s, %b : tensor<1024x1024xf32>, tensor<1024x1024xf32>) outs(%e : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
   return %m, %d : tensor<1024x1024xf32>, tensor<1024x1024xf32>
 }
+
+// Two 12 KiB intermediates (s = a+b, t = a*b), each shared by both results
+// (s*t, s-t): small enough for a worker's stack, more than an OpenCL
+// kernel's __local budget together (the second goes to the workspace there).
+func.func @two_temps_48x64(%a: tensor<48x64xf32>, %b: tensor<48x64xf32>) -> (tensor<48x64xf32>, tensor<48x64xf32>) {
+  %e = tensor.empty() : tensor<48x64xf32>
+  %s = linalg.add ins(%a, %b : tensor<48x64xf32>, tensor<48x64xf32>) outs(%e : tensor<48x64xf32>) -> tensor<48x64xf32>
+  %t = linalg.mul ins(%a, %b : tensor<48x64xf32>, tensor<48x64xf32>) outs(%e : tensor<48x64xf32>) -> tensor<48x64xf32>
+  %m = linalg.mul ins(%s, %t : tensor<48x64xf32>, tensor<48x64xf32>) outs(%e : tensor<48x64xf32>) -> tensor<48x64xf32>
+  %d = linalg.sub ins(%s, %t : tensor<48x64xf32>, tensor<48x64xf32>) outs(%e : tensor<48x64xf32>) -> tensor<48x64xf32>
+  return %m, %d : tensor<48x64xf32>, tensor<48x64xf32>
+}

@@ -175,6 +175,10 @@ const std::map<std::string, Reference>& References() {
          Tensor s = Binary(in[0], in[1], plus);
          return std::vector{Binary(s, in[0], times), Binary(s, in[1], minus)};
        }}},
+      {"two_temps", {10, {0, 1e-6}, [](auto& in) {
+         Tensor s = Binary(in[0], in[1], plus), t = Binary(in[0], in[1], times);
+         return std::vector{Binary(s, t, times), Binary(s, t, minus)};
+       }}},
   };
   return refs;
 }

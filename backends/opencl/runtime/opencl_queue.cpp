@@ -168,9 +168,10 @@ peng_status_t EnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c,
 }
 
 // Sets the convention's arguments (opencl_backend.h) on the entry's kernel.
-peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d) {
+// `workspace` (or null): the launch's scratch memory, the last argument.
+peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d, cl_mem workspace) {
   const peng_dispatch_state_t& s = d->state;
-  cl_uint expected = s.binding_count + s.constant_count;
+  cl_uint expected = s.binding_count + s.constant_count + (workspace ? 1 : 0);
   for (uint32_t i = 0; i < s.binding_count; ++i) expected += s.ranks ? s.ranks[i] : 0;
   if (expected != e.arg_count) {
     return dev->Fail(PENG_ERROR_INVALID_ARGUMENT,
@@ -178,7 +179,8 @@ peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d) 
                          " arguments, the launch passes " + std::to_string(expected) + " (" +
                          std::to_string(s.binding_count) + " buffers, " +
                          std::to_string(s.constant_count) +
-                         " constants, one long per dimension of each buffer's shape)");
+                         " constants, one long per dimension of each buffer's shape" +
+                         (workspace ? ", the workspace)" : ")"));
   }
   cl_uint arg = 0;
   cl_int err = CL_SUCCESS;
@@ -196,6 +198,9 @@ peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d) 
       cl_long dim = s.shapes[i][k];
       err = clSetKernelArg(e.kernel, arg++, sizeof dim, &dim);
     }
+  }
+  if (workspace && err == CL_SUCCESS) {
+    err = clSetKernelArg(e.kernel, arg++, sizeof workspace, &workspace);
   }
   if (err != CL_SUCCESS) {
     return dev->FailCl(err, "kernel '" + e.name + "': clSetKernelArg(" + std::to_string(arg - 1) +
@@ -276,12 +281,37 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
     if (global[i] > 1 || local[i] > 1) dims = cl_uint(i + 1);
   }
   for (uint32_t i = 0; i < d->state.binding_count; ++i) d->binding_slots[i] = MemOf(d->buffers[i]);
+  // Scratch memory for the kernel's temporaries (pengc's workspace):
+  // workspace_size bytes for each work-group along z (one per pengc
+  // workgroup), made for this launch. Released at once: OpenCL keeps a
+  // buffer alive until the commands that use it have finished.
+  cl_mem workspace = nullptr;
+  if (d->state.workspace_size) {
+    uint64_t bytes = d->state.workspace_size * d->state.workgroup_count[2];
+    if (bytes > dev->max_allocation) {
+      return dev->Fail(PENG_ERROR_OUT_OF_MEMORY,
+                       "launch of '" + e.name + "' needs a workspace of " + std::to_string(bytes) +
+                           " bytes, more than one allocation may hold on " + dev->Describe());
+    }
+    cl_int err = CL_SUCCESS;
+    workspace = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, size_t(bytes), nullptr, &err);
+    if (err != CL_SUCCESS) {
+      return dev->FailCl(err, "launch of '" + e.name + "': its workspace of " +
+                                  std::to_string(bytes) + " bytes");
+    }
+  }
+  struct ReleaseMem {
+    cl_mem mem;
+    ~ReleaseMem() {
+      if (mem) clReleaseMemObject(mem);
+    }
+  } release_workspace{workspace};
   std::vector<cl_event> waits = WaitList(q, d);
   cl_event event = nullptr;
   peng_status_t st = PENG_OK;
   {
     std::lock_guard<std::mutex> lock(e.mutex);
-    st = SetArguments(dev, e, d);
+    st = SetArguments(dev, e, d, workspace);
     uint32_t retries = 0;
     while (st == PENG_OK) {
       cl_int err = CL_OUT_OF_RESOURCES;

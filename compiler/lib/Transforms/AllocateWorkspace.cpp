@@ -53,7 +53,11 @@ struct PengAllocateWorkspacePass
     // budget together; the rest get disjoint, aligned slices of the workspace.
     // No two temporaries share a slice: this is about stack safety, not reuse.
     SmallVector<std::pair<memref::AllocaOp, int64_t>> moved;
-    int64_t stack = 0, workspace = 0;
+    // A kernel with a workspace already (a target running the pass again
+    // with a smaller budget) gets its new slices after the old ones.
+    auto existing = func->getAttrOfType<IntegerAttr>("peng.workspace");
+    int64_t stack = 0,
+            workspace = existing ? llvm::alignTo(existing.getInt(), kWorkspaceAlignment) : 0;
     bool ok = true;
     func.walk([&](memref::AllocaOp alloca) {
       MemRefType type = alloca.getType();
@@ -89,9 +93,18 @@ struct PengAllocateWorkspacePass
     // "buffers..., [workspace], id" as its signature.
     MLIRContext *ctx = func.getContext();
     auto wsType = MemRefType::get({workspace}, IntegerType::get(ctx, 8));
-    unsigned index = func.getNumArguments() - 1;
-    func.insertArgument(index, wsType, {}, func.getLoc());
-    Value ws = func.getArgument(index);
+    Value ws;
+    if (existing) {
+      BlockArgument arg = func.getArgument(func.getNumArguments() - 2);
+      arg.setType(wsType);
+      func.setType(FunctionType::get(ctx, func.getBody().getArgumentTypes(),
+                                     func.getResultTypes()));
+      ws = arg;
+    } else {
+      unsigned index = func.getNumArguments() - 1;
+      func.insertArgument(index, wsType, {}, func.getLoc());
+      ws = func.getArgument(index);
+    }
     OpBuilder b(ctx);
     for (auto [alloca, offset] : moved) {
       b.setInsertionPoint(alloca);

@@ -1,5 +1,6 @@
 //===- CheckSupported.cpp - what the opencl target compiles today ---------===//
 #include "Reductions.h"
+#include "peng/OpenCL/OpenCLTarget.h"
 #include "peng/OpenCL/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -13,10 +14,10 @@ namespace mlir::peng::opencl {
 } // namespace mlir::peng::opencl
 
 using namespace mlir;
+using mlir::peng::opencl::kMaxLocalBytes;
 
 /// __local memory a kernel's temporaries may take: OpenCL 1.2 promises a
 /// full-profile device 32 KiB.
-static constexpr int64_t kMaxLocalBytes = 16 * 1024;
 
 /// Why `op` cannot be compiled for opencl yet, or "" when it can.
 static std::string unsupportedReason(Operation *op) {
@@ -29,6 +30,13 @@ static std::string unsupportedReason(Operation *op) {
     MemRefType type = alloca.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
       return "temporaries of dynamic shape or strided layout come in a later version";
+    return "";
+  }
+  // A temporary in the workspace (peng-allocate-workspace): global scratch
+  // memory the runtime gives each work-group along z.
+  if (auto view = dyn_cast<memref::ViewOp>(op)) {
+    if (!view.getType().hasStaticShape() || !isa<BlockArgument>(view.getSource()))
+      return "temporaries of dynamic shape come in a later version";
     return "";
   }
   if (isa<memref::AllocOp>(op))
@@ -54,11 +62,6 @@ struct PengOpenCLCheckSupportedPass
     func::FuncOp func = getOperation();
     if (func.isExternal() || !func->hasAttr("peng.kernel"))
       return;
-    if (func->hasAttr("peng.workspace")) {
-      func.emitOpError("needs a workspace for its temporaries, which is not supported on "
-                       "target opencl yet");
-      return signalPassFailure();
-    }
     // Temporaries go to __local memory (one work-group runs the
     // workgroup): within what every OpenCL 1.2 device has, less headroom.
     int64_t localBytes = 0;

@@ -73,9 +73,13 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
   int64_t out = splitArg;
   int64_t best = -1;
   if (out < 0) {
+    // Not the workspace (peng-allocate-workspace's argument before the
+    // workgroup id): it is scratch memory, not a result.
+    int64_t workspace = func->hasAttr("peng.workspace") ? func.getNumArguments() - 2 : -1;
     for (BlockArgument arg : func.getArguments()) {
       auto type = dyn_cast<MemRefType>(arg.getType());
-      if (!type || !type.hasStaticShape() || !all.writes.contains(arg))
+      if (!type || !type.hasStaticShape() || !all.writes.contains(arg) ||
+          int64_t(arg.getArgNumber()) == workspace)
         continue;
       if (type.getNumElements() >= best) {
         best = type.getNumElements();
@@ -330,7 +334,7 @@ static LogicalResult mapKernel(func::FuncOp func, int64_t maxX) {
   // other: then one work-group runs each pengc workgroup, whose work is
   // self-contained (pengc's workgroups run independently on the CPU too),
   // with a barrier after each loop.
-  bool wholeGroup = false;
+  bool wholeGroup = func->hasAttr("peng.workspace");
   func.walk([&](memref::AllocaOp) { wholeGroup = true; });
   for (scf::ParallelOp loop : loops) {
     if (loop.getNumResults() != 0)

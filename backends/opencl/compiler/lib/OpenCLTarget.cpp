@@ -1,6 +1,7 @@
 //===- OpenCLTarget.cpp - the opencl target: pipeline and registration ----===//
 #include "peng/OpenCL/OpenCLTarget.h"
 
+#include "peng/Compiler/Passes.h"
 #include "peng/Compiler/Target.h"
 #include "peng/OpenCL/Passes.h"
 
@@ -16,6 +17,12 @@ using namespace mlir::peng::opencl;
 
 void mlir::peng::opencl::buildOpenCLPipeline(OpPassManager &pm,
                                              const OpenCLTargetOptions &options) {
+  // Temporaries beyond what __local memory holds move to the workspace,
+  // global scratch memory the runtime gives each work-group along z.
+  PengAllocateWorkspaceOptions workspace;
+  workspace.maxStackTemporary = kMaxLocalBytes;
+  workspace.maxStackTotal = kMaxLocalBytes;
+  pm.addNestedPass<func::FuncOp>(createPengAllocateWorkspace(workspace));
   pm.addNestedPass<func::FuncOp>(createPengOpenCLCheckSupported());
   // A kernel that is one matmul becomes the tiled matmul kernel.
   pm.addNestedPass<func::FuncOp>(createPengOpenCLMatchContractions());
@@ -96,6 +103,9 @@ public:
                failure();
       ::peng::artifact::LaunchInfo &l = own[k];
       l = {};
+      // Per work-group along z: the host pipeline's and this one's slices.
+      if (auto ws = func->getAttrOfType<IntegerAttr>("peng.workspace"))
+        l.workspace = uint64_t(ws.getInt());
       for (auto [g, rule] : llvm::enumerate(grid)) {
         auto r = cast<ArrayAttr>(rule);
         l.grid[g] = {uint32_t(cast<IntegerAttr>(r[0]).getInt()),

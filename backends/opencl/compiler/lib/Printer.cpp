@@ -125,7 +125,8 @@ private:
   std::vector<std::string> argNames_;
   std::vector<MemRefType> argTypes_;
   std::set<std::string> taken_; // work-item query names in use
-  llvm::DenseMap<Value, std::string> locals_; // temporaries: __local arrays
+  llvm::DenseMap<Value, std::string> locals_; // temporaries: __local arrays, workspace views
+  int64_t workspaceArg_ = -1;                 // host argument number of the workspace
   unsigned next_ = 0;
   int indent_ = 1;
 
@@ -465,6 +466,26 @@ LogicalResult Emitter::emitOp(Operation *op) {
     return success(); // written in place
   if (isa<memref::AllocaOp>(op))
     return success(); // declared at the top of the kernel
+  if (auto view = dyn_cast<memref::ViewOp>(op)) {
+    // A temporary in the workspace: a typed pointer into this group's slice.
+    auto source = dyn_cast<BlockArgument>(view.getSource());
+    auto host = source ? hostArg_.find(source) : hostArg_.end();
+    MemRefType type = view.getType();
+    if (host == hostArg_.end() || int64_t(host->second) != workspaceArg_ ||
+        !type.hasStaticShape() || !type.getLayout().isIdentity())
+      return op->emitOpError("is a view that is not a temporary in the workspace, which target "
+                             "opencl does not support"),
+             failure();
+    FailureOr<std::string> elem = typeOf(op, type.getElementType());
+    FailureOr<std::string> shift = expr(op, view.getByteShift());
+    if (failed(elem) || failed(shift))
+      return failure();
+    std::string name = fresh("temp");
+    line() << "__global " << *elem << "* const " << name << " = (__global " << *elem
+           << "*)(ws + " << *shift << ");\n";
+    locals_[view.getResult()] = name;
+    return success();
+  }
   if (isa<gpu::BarrierOp>(op)) {
     line() << "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);\n";
     return success();
@@ -595,19 +616,29 @@ LogicalResult Emitter::emitKernel(func::FuncOp host, gpu::GPUFuncOp kernel,
   for (auto [value, host] : hostArg_)
     if (written.contains(cast<BlockArgument>(value).getArgNumber()))
       hostWritten.insert(host);
+  // The workspace (peng-allocate-workspace: the argument before the
+  // workgroup id) is no binding: it comes last, after the shapes.
+  auto workspaceBytes = host->getAttrOfType<IntegerAttr>("peng.workspace");
+  workspaceArg_ = workspaceBytes ? int64_t(host.getNumArguments()) - 2 : -1;
   unsigned inputs = 0, outputs = 0;
   for (BlockArgument arg : host.getArguments()) {
     auto type = dyn_cast<MemRefType>(arg.getType());
     if (!type)
       break; // the workgroup id: not an OpenCL argument
     bool out = hostWritten.contains(arg.getArgNumber());
-    argNames_.push_back(out ? "out" + std::to_string(outputs++) : "in" + std::to_string(inputs++));
+    if (int64_t(arg.getArgNumber()) == workspaceArg_)
+      argNames_.push_back("workspace");
+    else
+      argNames_.push_back(out ? "out" + std::to_string(outputs++)
+                              : "in" + std::to_string(inputs++));
     argTypes_.push_back(type);
   }
 
   os_ << "__kernel void " << host.getSymName() << "(";
   std::string sep;
-  for (auto [name, type] : llvm::zip(argNames_, argTypes_)) {
+  for (auto [i, name, type] : llvm::enumerate(argNames_, argTypes_)) {
+    if (int64_t(i) == workspaceArg_)
+      continue;
     FailureOr<std::string> elem = typeOf(host, type.getElementType());
     if (failed(elem))
       return failure();
@@ -616,10 +647,16 @@ LogicalResult Emitter::emitKernel(func::FuncOp host, gpu::GPUFuncOp kernel,
     sep = ", ";
   }
   // The shape of each buffer, one long per dimension (the argument convention).
-  for (auto [name, type] : llvm::zip(argNames_, argTypes_))
-    for (int64_t d = 0; d < type.getRank(); ++d)
+  for (auto [i, name, type] : llvm::enumerate(argNames_, argTypes_))
+    for (int64_t d = 0; d < type.getRank() && int64_t(i) != workspaceArg_; ++d)
       os_ << sep << "long " << name << "_d" << d;
+  if (workspaceArg_ >= 0)
+    os_ << sep << "__global uchar* workspace";
   os_ << ") {\n";
+  // Each work-group along z (a pengc workgroup) has its own slice.
+  if (workspaceArg_ >= 0)
+    line() << "__global uchar* const ws = workspace + (long)get_group_id(2) * "
+           << workspaceBytes.getInt() << "L;\n";
   // Temporaries between ops live in __local memory, declared at kernel
   // scope as OpenCL C requires; the work-group's loops share them.
   WalkResult bad = kernel.walk([&](memref::AllocaOp alloca) {

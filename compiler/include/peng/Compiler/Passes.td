@@ -26,7 +26,10 @@ def PengAllocateWorkspace : Pass<"peng-allocate-workspace", "func::FuncOp"> {
     Output: each moved `memref.alloca` is a `memref.view` at a 64-byte aligned
     offset of a new `memref<Nxi8>` argument inserted before the workgroup id,
     and the function carries `peng.workspace = N` (bytes). A kernel whose
-    temporaries all fit is left unchanged, with no workspace argument.
+    temporaries all fit is left unchanged, with no workspace argument. A
+    kernel that has a workspace already (`peng.workspace`; a target running
+    the pass again with its own, smaller budget) keeps its argument, grown
+    by the new slices.
   }];
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
   let options = [

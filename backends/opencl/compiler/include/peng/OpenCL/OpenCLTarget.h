@@ -28,6 +28,10 @@
 
 namespace mlir::peng::opencl {
 
+/// __local memory the target's temporaries take, at most (within what every
+/// OpenCL 1.2 device has, less headroom); larger ones go to the workspace.
+constexpr int64_t kMaxLocalBytes = 16 * 1024;
+
 struct OpenCLTargetOptions {
   /// Work-items along x in a work-group, at most.
   int64_t maxWorkgroupSize = 64;

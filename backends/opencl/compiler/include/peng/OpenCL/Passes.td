@@ -17,7 +17,8 @@ def PengOpenCLCheckSupported : Pass<"peng-opencl-check-supported", "func::FuncOp
     (peng-opencl-lower-reductions) to work-items. This pass stops anything
     else with a located error that says "not supported on target opencl":
     other linalg reductions, temporaries of dynamic shape or of more than
-    16 KiB in all (`__local` memory), a workspace, and ops outside the
+    16 KiB in all in `__local` memory (the pipeline moves larger ones to
+    the workspace first: `memref.view`s of it pass), and ops outside the
     linalg/memref views/arith/math/scf/affine set that the OpenCL C printer
     knows.
 
