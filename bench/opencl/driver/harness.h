@@ -37,11 +37,17 @@ class BenchError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whether any benchmark failed: main() then exits 1, so that the ctest smoke
+// test fails on a wrong result instead of passing with an error in the JSON.
+bool AnyFailed();
+void MarkFailed();
+
 template <typename F>
 void RunGuarded(benchmark::State& state, F&& body) {
   try {
     body();
   } catch (const std::exception& e) {
+    MarkFailed();
     state.SkipWithError(e.what());
   }
 }

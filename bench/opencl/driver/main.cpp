@@ -1,14 +1,17 @@
 // peng-bench-opencl: the driver. Registers the benchmarks in a fixed order,
-// records the machine and the device in the JSON context, and exits 77
-// (ctest's skip) on a machine without an OpenCL device.
+// records the machine and the device in the JSON context, exits 77 (ctest's
+// skip) on a machine without an OpenCL device and 1 when any benchmark failed
+// (a wrong result included).
 //
 //   peng-bench-opencl --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //       --benchmark_out_format=json --benchmark_out=opencl.json
 //   python3 bench/opencl/compare.py opencl.json
 //
 // Environment: PENG_BENCH_TASKS (launches per iteration of launch_10k,
-// default 10000), PENG_BENCH_MIN_TIME (seconds per benchmark), PENG_PLATFORM
-// (a profile other than platforms/dev-opencl.toml; it must name opencl:0).
+// default 10000), PENG_BENCH_GEMM_SIZES (the sgemm sizes, default
+// 256,512,1024,2048), PENG_BENCH_MIN_TIME (seconds per benchmark),
+// PENG_PLATFORM (a profile other than platforms/dev-opencl.toml; it must name
+// opencl:0).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include "driver/cl_env.h"
 #include "driver/harness.h"
 #include "driver/peng_env.h"
+#include "gemm/gemm.h"
 #include "launch/launch.h"
 
 namespace peng_bench_ocl {
@@ -47,6 +51,17 @@ void RegisterAll() {
   for (const auto& i : impls) {
     Register("launch_10k", i.name, i.impl, ManyCount(), benchmark::kMillisecond);
   }
+  // sgemm_<n>/peng, then sgemm_<n>/clblast: the two compared come from
+  // neighbouring moments. Each only where it was built (CMakeLists.txt).
+  for (int n : gemm::Sizes()) {
+    const std::string family = "sgemm_" + std::to_string(n);
+#ifdef PENG_BENCH_OPENCL_SGEMM_MODULE
+    Register(family, "peng", gemm::Peng, uint32_t(n), benchmark::kMillisecond);
+#endif
+#ifdef PENG_BENCH_OPENCL_CLBLAST
+    Register(family, "clblast", gemm::ClBlast, uint32_t(n), benchmark::kMillisecond);
+#endif
+  }
 }
 
 void AddContext() {
@@ -56,6 +71,22 @@ void AddContext() {
   benchmark::AddCustomContext("opencl_driver", cl.driver_version);
   benchmark::AddCustomContext("peng_platform", PengPlatformPath());
   benchmark::AddCustomContext("peng_bench_tasks", std::to_string(ManyCount()));
+  std::string sizes;
+  for (int n : gemm::Sizes()) {
+    if (!sizes.empty()) sizes += ',';
+    sizes += std::to_string(n);
+  }
+  benchmark::AddCustomContext("peng_bench_gemm_sizes", sizes);
+#ifdef PENG_BENCH_OPENCL_SGEMM_MODULE
+  benchmark::AddCustomContext("peng_gemm_module", gemm::PengModulePath());
+#else
+  benchmark::AddCustomContext("peng_gemm_module", "absent (built without pengc)");
+#endif
+#ifdef PENG_BENCH_OPENCL_CLBLAST
+  benchmark::AddCustomContext("clblast", gemm::ClBlastVersion());
+#else
+  benchmark::AddCustomContext("clblast", "absent (built without libclblast-dev)");
+#endif
 }
 
 }  // namespace
@@ -70,14 +101,24 @@ int main(int argc, char** argv) {
   }
   try {
     peng_bench_ocl::AddContext();
+    peng_bench_ocl::RegisterAll();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "peng-bench-opencl: %s\n", e.what());
     return 1;
   }
-  peng_bench_ocl::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+#ifdef PENG_BENCH_OPENCL_SGEMM_MODULE
+  peng_bench_ocl::gemm::ShutdownPeng();
+#endif
+#ifdef PENG_BENCH_OPENCL_CLBLAST
+  peng_bench_ocl::gemm::ShutdownClBlast();
+#endif
   peng_bench_ocl::ShutdownPeng();
   peng_bench_ocl::ShutdownCl();
+  if (peng_bench_ocl::AnyFailed()) {
+    std::fprintf(stderr, "peng-bench-opencl: a benchmark failed (see its error_message)\n");
+    return 1;
+  }
   return 0;
 }
