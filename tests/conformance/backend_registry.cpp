@@ -53,6 +53,20 @@ std::string BackendConfig::Unavailable() const {
   if (factory->enumerate(&count) != PENG_OK || count == 0) {
     return "this machine has no " + factory_name + " device";
   }
+  if (memory_space == 0) {
+    // Only some of the machine's devices work in host memory: ask this one.
+    static thread_local std::string why;
+    peng_hal_device_params_t params = Params();
+    params.set_error = [](peng_status_t code, const char* message) {
+      why = message ? message : "";
+      return code;
+    };
+    peng_hal_device_t* device = nullptr;
+    if (factory->create_device(0, &params, &device) != PENG_OK || !device) {
+      return "its device 0 cannot work in host memory: " + why;
+    }
+    PENG_HAL_VTABLE(device, peng_hal_device_vtable_t)->destroy(device);
+  }
   return "";
 }
 
@@ -130,6 +144,25 @@ index = 0
 kind = "npu"
 memory = "discrete"
 )";
+
+// The same device in host memory, where it works on the runtime's buffers.
+constexpr char kOpenClHostProfile[] = R"(
+[platform]
+name = "cts-opencl-host"
+
+[[device]]
+name = "cpu0"
+backend = "cpu"
+kind = "cpu"
+threads = 1
+
+[[device]]
+name = "opencl:0"
+backend = "opencl"
+index = 0
+kind = "npu"
+memory = "host"
+)";
 #endif
 
 std::vector<BackendConfig> MakeBackends() {
@@ -190,8 +223,8 @@ std::vector<BackendConfig> MakeBackends() {
 
 #ifdef PENG_CTS_OPENCL
   // OpenCL device 0 of this machine, with OpenCL C images of the kernels.
-  // Its buffers map where its memory is the host's (hal_conformance_test
-  // checks the slot whenever it is there), so kMap is not claimed.
+  // Its buffers map only on host-unified devices (AllocateAndMap checks the
+  // slot whenever it is there), so kMap is not claimed.
   BackendConfig opencl;
   opencl.name = "opencl";
   opencl.factory_name = "opencl";
@@ -205,6 +238,16 @@ std::vector<BackendConfig> MakeBackends() {
   opencl.runtime_backend = "opencl";
   opencl.kernels = &OpenClKernelImages();
   all.push_back(opencl);
+
+  // The same device in host memory (space 0), where the backend allows it
+  // (host-unified memory with fine-grained SVM, as PoCL's CPU device has):
+  // launches get the runtime's host buffers, and its own buffers must map.
+  BackendConfig opencl_host = opencl;
+  opencl_host.name = "opencl-host";
+  opencl_host.caps = {kAllocate, kMap, kCopy, kDispatch, kMachineDevices};
+  opencl_host.memory_space = 0;
+  opencl_host.runtime_platform_toml = kOpenClHostProfile;
+  all.push_back(opencl_host);
 #endif
   return all;
 }

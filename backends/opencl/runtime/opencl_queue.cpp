@@ -197,13 +197,21 @@ peng_status_t BindingMems(Device* dev, const peng_hal_dispatch_t* d, std::vector
                            " is neither its own buffer nor host memory it can map");
     }
     uint64_t size = d->state.binding_sizes ? d->state.binding_sizes[i] : 0;
+    // One wrapper per host buffer: OpenCL leaves commands on buffers over
+    // overlapping host memory undefined (an in-place kernel binds one twice).
+    uint32_t first = 0;
+    while (d->buffers[first] != b) ++first;
+    d->binding_slots[i] = ptr;
+    if (first < i) {
+      mems->push_back((*mems)[first]);
+      continue;
+    }
     cl_int err = CL_SUCCESS;
     cl_mem m = clCreateBuffer(dev->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR,
                               size ? size : 1, ptr, &err);
     if (err != CL_SUCCESS) return dev->FailCl(err, "wrapping host memory (clCreateBuffer)");
     host->wrappers.push_back(m);
     mems->push_back(m);
-    d->binding_slots[i] = ptr;
   }
   return PENG_OK;
 }
@@ -231,7 +239,10 @@ peng_status_t SyncHostBindings(Queue* q, const HostBindings& host, cl_event* eve
   if (err == CL_SUCCESS) {
     err = clEnqueueMarkerWithWaitList(q->queue, cl_uint(unmaps.size()), unmaps.data(), &last);
   }
-  if (err != CL_SUCCESS) clWaitForEvents(1, event);  // a failing enqueue leaves nothing running
+  if (err != CL_SUCCESS) {  // a failing enqueue leaves nothing running
+    clWaitForEvents(1, event);
+    if (!unmaps.empty()) clWaitForEvents(cl_uint(unmaps.size()), unmaps.data());
+  }
   for (cl_event u : unmaps) clReleaseEvent(u);
   clReleaseEvent(*event);
   if (err != CL_SUCCESS) return q->device->FailCl(err, "syncing host memory after a launch");

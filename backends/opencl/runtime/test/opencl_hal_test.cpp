@@ -427,7 +427,8 @@ peng_status_t DoubleAndLocate(const peng_hal_queue_vtable_t* qvt, peng_hal_queue
                               peng_hal_executable_t* exe, peng_hal_buffer_t* data,
                               peng_hal_buffer_t* where, int64_t n, void** out_slots = nullptr) {
   Launch l(exe, 0, {data, where}, {{n}, {1}}, {}, uint32_t((n + 63) / 64));
-  l.sizes = {uint64_t(n) * 4, 8};
+  l.sizes[0] = uint64_t(n) * 4;  // the binding sizes a wrapper of host memory spans
+  l.sizes[1] = 8;
   Done done;
   peng_status_t st = qvt->enqueue_dispatch(queue, &l.d, done.Completion());
   if (st != PENG_OK) return st;
