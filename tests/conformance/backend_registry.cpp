@@ -7,6 +7,11 @@
 
 #include "hal/builtin.h"
 
+#ifdef PENG_CTS_OPENCL
+// Built in where OpenCL was found (builtin.h declares it only for the runtime).
+extern "C" const peng_hal_factory_t* peng_backend_opencl_factory(void);
+#endif
+
 #ifndef PENG_NULL_PLUGIN_FILE
 #error "PENG_NULL_PLUGIN_FILE must name the null plugin (set by tests/conformance/CMakeLists.txt)"
 #endif
@@ -32,8 +37,37 @@ const peng_hal_factory_t* BackendConfig::Factory(std::string* error) const {
   if (Has(kPlugin)) return LoadPluginFactory(PluginFile(), error);
   if (factory_name == "cpu") return peng_backend_cpu_factory();
   if (factory_name == "null") return peng_backend_null_factory();
+#ifdef PENG_CTS_OPENCL
+  if (factory_name == "opencl") return peng_backend_opencl_factory();
+#endif
   *error = "no factory for backend '" + factory_name + "'";
   return nullptr;
+}
+
+std::string BackendConfig::Unavailable() const {
+  if (!Has(kMachineDevices)) return "";
+  std::string error;
+  const peng_hal_factory_t* factory = Factory(&error);
+  uint32_t count = 0;
+  if (!factory) return error;
+  if (factory->enumerate(&count) != PENG_OK || count == 0) {
+    return "this machine has no " + factory_name + " device";
+  }
+  if (memory_space == 0) {
+    // Only some of the machine's devices work in host memory: ask this one.
+    static thread_local std::string why;
+    peng_hal_device_params_t params = Params();
+    params.set_error = [](peng_status_t code, const char* message) {
+      why = message ? message : "";
+      return code;
+    };
+    peng_hal_device_t* device = nullptr;
+    if (factory->create_device(0, &params, &device) != PENG_OK || !device) {
+      return "its device 0 cannot work in host memory: " + why;
+    }
+    PENG_HAL_VTABLE(device, peng_hal_device_vtable_t)->destroy(device);
+  }
+  return "";
 }
 
 const char* PluginFile() { return PENG_NULL_PLUGIN_FILE; }
@@ -90,6 +124,47 @@ threads = 2
   latency_us = 1.0
 )";
 
+#ifdef PENG_CTS_OPENCL
+// The host CPU and the machine's first OpenCL device (PoCL's CPU device in
+// CI), as platforms/dev-opencl.toml has them.
+constexpr char kOpenClProfile[] = R"(
+[platform]
+name = "cts-opencl"
+
+[[device]]
+name = "cpu0"
+backend = "cpu"
+kind = "cpu"
+threads = 1
+
+[[device]]
+name = "opencl:0"
+backend = "opencl"
+index = 0
+kind = "npu"
+memory = "discrete"
+)";
+
+// The same device in host memory, where it works on the runtime's buffers.
+constexpr char kOpenClHostProfile[] = R"(
+[platform]
+name = "cts-opencl-host"
+
+[[device]]
+name = "cpu0"
+backend = "cpu"
+kind = "cpu"
+threads = 1
+
+[[device]]
+name = "opencl:0"
+backend = "opencl"
+index = 0
+kind = "npu"
+memory = "host"
+)";
+#endif
+
 std::vector<BackendConfig> MakeBackends() {
   std::vector<BackendConfig> all;
 
@@ -145,6 +220,35 @@ std::vector<BackendConfig> MakeBackends() {
   plugin.runtime_device = "nullplug0";
   plugin.runtime_backend = "nullplug";
   all.push_back(plugin);
+
+#ifdef PENG_CTS_OPENCL
+  // OpenCL device 0 of this machine, with OpenCL C images of the kernels.
+  // Its buffers map only on host-unified devices (AllocateAndMap checks the
+  // slot whenever it is there), so kMap is not claimed.
+  BackendConfig opencl;
+  opencl.name = "opencl";
+  opencl.factory_name = "opencl";
+  opencl.caps = {kAllocate, kCopy, kDispatch, kOwnMemory, kMachineDevices};
+  opencl.device_name = "opencl:0";
+  opencl.kind = PENG_DEVICE_NPU;
+  opencl.reports_own_kind = true;
+  opencl.memory_space = 1;
+  opencl.runtime_platform_toml = kOpenClProfile;
+  opencl.runtime_device = "opencl:0";
+  opencl.runtime_backend = "opencl";
+  opencl.kernels = &OpenClKernelImages();
+  all.push_back(opencl);
+
+  // The same device in host memory (space 0), where the backend allows it
+  // (host-unified memory with fine-grained SVM, as PoCL's CPU device has):
+  // launches get the runtime's host buffers, and its own buffers must map.
+  BackendConfig opencl_host = opencl;
+  opencl_host.name = "opencl-host";
+  opencl_host.caps = {kAllocate, kMap, kCopy, kDispatch, kMachineDevices};
+  opencl_host.memory_space = 0;
+  opencl_host.runtime_platform_toml = kOpenClHostProfile;
+  all.push_back(opencl_host);
+#endif
   return all;
 }
 

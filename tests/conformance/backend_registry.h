@@ -9,6 +9,9 @@
 //     ...
 //   }
 //
+// Kernels come from the entry's KernelImages (cts_kernel_images.h): each
+// backend brings its own code for the same contracts.
+//
 // To run the suite against a new backend, add one entry in backend_registry.cpp.
 #pragma once
 
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cts_kernel_images.h"
 #include "peng/hal.h"
 #include "peng/peng.h"
 
@@ -29,7 +33,10 @@ inline constexpr char kDispatch[] = "dispatch";         // load_executable + enq
 inline constexpr char kHostKernels[] = "host-kernels";  // supports target "host" (C functions)
 inline constexpr char kOwnMemory[] = "own-memory";      // its own memory space (not host)
 inline constexpr char kPlugin[] = "plugin";             // loaded from a shared library
-inline constexpr char kHelp[] = "help";                 // its queue's help slot runs work on the caller
+inline constexpr char kHelp[] = "help";  // its queue's help slot runs work on the caller
+// Its devices are the machine's (an OpenCL platform): with none there, the
+// tests skip, saying so.
+inline constexpr char kMachineDevices[] = "machine-devices";
 
 struct BackendConfig {
   std::string name;          // "cpu", "cpu-discrete", ...: the test-name suffix
@@ -39,6 +46,9 @@ struct BackendConfig {
   // HAL level: the device the suite opens through the factory.
   std::string device_name;
   peng_device_kind_t kind = PENG_DEVICE_CPU;
+  // The backend reports what the device is (an OpenCL GPU is a gpu) rather
+  // than params.kind; the runtime relabels it with the profile's kind.
+  bool reports_own_kind = false;
   uint32_t memory_space = 0;
   uint32_t threads = 0;
   double link_gbps = 0;
@@ -51,12 +61,18 @@ struct BackendConfig {
   std::string runtime_device;         // the device's name in that runtime
   std::string runtime_backend;        // its peng_device_info_t.backend
 
+  // Its code for the suite's kernels.
+  const KernelImages* kernels = &HostKernelImages();
+
   bool Has(const std::string& cap) const;
   // Params for create_device; points into this config.
   peng_hal_device_params_t Params() const;
   // The backend's factory; nullptr with *error set if it cannot be had (a
   // plugin that does not load).
   const peng_hal_factory_t* Factory(std::string* error) const;
+  // Why this machine cannot run the backend's tests ("" when it can): a
+  // backend with kMachineDevices whose factory finds no device.
+  std::string Unavailable() const;
 };
 
 const std::vector<BackendConfig>& AllBackends();

@@ -1,13 +1,16 @@
 // Compiled kernels through the device interface: tests/conformance/kernels.mlir
-// as pengc compiled it (host and rvv), loaded and dispatched through each
+// as pengc compiled it (host, rvv and opencl) and workspace_kernels.mlir
+// (host and rvv), loaded and dispatched through each
 // backend's vtables with no runtime in between, the way the runtime does it:
 // one load per executable, entries by index, the grid, work-group size and
 // workspace from each entry's launch metadata. Results are checked against
 // plain C++ references. A backend runs every executable it says it supports;
 // a backend with the dispatch capability must support one of them (host on
-// x86-64, rvv on riscv64), and one without must refuse cleanly.
+// x86-64, rvv on riscv64, opencl on an OpenCL device), and one without must
+// refuse cleanly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -18,6 +21,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,10 +74,24 @@ const std::map<std::string, Reference>& References() {
   return refs;
 }
 
-std::optional<peng::artifact::ModuleFile> LoadModule(std::string* error) {
-  std::ifstream in(PENG_CTS_MODULE, std::ios::binary);
+// The modules the build compiled (PENG_CTS_MODULES: paths joined by ':').
+std::vector<std::string> ModulePaths() {
+  std::vector<std::string> paths;
+  std::string list = PENG_CTS_MODULES;
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = std::min(list.find(':', start), list.size());
+    if (end > start) paths.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return paths;
+}
+
+std::optional<peng::artifact::ModuleFile> LoadModule(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  return peng::artifact::Parse(bytes.data(), bytes.size(), error);
+  auto m = peng::artifact::Parse(bytes.data(), bytes.size(), error);
+  if (!m) *error = path + ": " + *error;
+  return m;
 }
 
 // Waits for one completion and keeps its status.
@@ -99,6 +117,7 @@ struct Done {
 class CompiledKernels : public ::testing::TestWithParam<BackendConfig> {
  protected:
   void SetUp() override {
+    if (std::string why = GetParam().Unavailable(); !why.empty()) GTEST_SKIP() << why;
     std::string error;
     factory_ = GetParam().Factory(&error);
     ASSERT_NE(factory_, nullptr) << error;
@@ -225,28 +244,45 @@ class CompiledKernels : public ::testing::TestWithParam<BackendConfig> {
     for (peng_hal_buffer_t* b : buffers) PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t)->destroy(b);
   }
 
+  void RunSupported(const peng::artifact::ModuleFile& m, int* ran, bool* workspace_seen);
+
   const peng_hal_factory_t* factory_ = nullptr;
   peng_hal_device_t* device_ = nullptr;
   peng_hal_queue_t* queue_ = nullptr;
 };
 
 TEST_P(CompiledKernels, EveryExecutableTheBackendSupportsRunsCorrectly) {
-  std::string error;
-  auto m = LoadModule(&error);
-  ASSERT_TRUE(m) << error;
   int ran = 0;
   bool workspace_seen = false;
-  for (const auto& x : m->executables) {
+  for (const std::string& path : ModulePaths()) {
+    SCOPED_TRACE(path);
+    std::string error;
+    auto m = LoadModule(path, &error);
+    ASSERT_TRUE(m) << error;
+    RunSupported(*m, &ran, &workspace_seen);
+  }
+  EXPECT_TRUE(workspace_seen) << "the modules lost their workspace kernel";
+  if (GetParam().Has(kDispatch)) {
+    EXPECT_GE(ran, 1) << "a backend that dispatches runs one of the module's targets";
+  } else {
+    EXPECT_EQ(ran, 0);
+  }
+}
+
+// Every executable of `m` the device supports runs each of its entries.
+void CompiledKernels::RunSupported(const peng::artifact::ModuleFile& m, int* ran,
+                                   bool* workspace_seen) {
+  for (const auto& x : m.executables) {
     std::string features;
     for (const auto& f : x.features) features += (features.empty() ? "" : ",") + f;
     std::vector<peng_hal_entry_spec_t> entries(x.entries.size());
     for (size_t i = 0; i < x.entries.size(); ++i) {
-      entries[i].name = m->kernels[x.entries[i].kernel].name.c_str();
+      entries[i].name = m.kernels[x.entries[i].kernel].name.c_str();
       entries[i].symbol = x.entries[i].symbol.c_str();
       std::memcpy(entries[i].workgroup_size, x.entries[i].launch.workgroup_size,
                   sizeof entries[i].workgroup_size);
       entries[i].workspace_size = x.entries[i].launch.workspace;
-      workspace_seen |= x.entries[i].launch.workspace > 0;
+      *workspace_seen |= x.entries[i].launch.workspace > 0;
     }
     peng_hal_executable_spec_t spec{};
     spec.target = x.target.c_str();
@@ -271,16 +307,10 @@ TEST_P(CompiledKernels, EveryExecutableTheBackendSupportsRunsCorrectly) {
     }
     ASSERT_EQ(st, PENG_OK) << x.target << ": " << LastError();
     ASSERT_NE(exe, nullptr);
-    for (uint32_t i = 0; i < x.entries.size(); ++i) RunEntry(*m, exe, i, x.entries[i], x.target);
+    for (uint32_t i = 0; i < x.entries.size(); ++i) RunEntry(m, exe, i, x.entries[i], x.target);
     ASSERT_EQ(Qvt()->wait_idle(queue_, kWaitNs), PENG_OK);
     PENG_HAL_VTABLE(exe, peng_hal_executable_vtable_t)->destroy(exe);
-    ++ran;
-  }
-  EXPECT_TRUE(workspace_seen) << "kernels.mlir lost its workspace kernel";
-  if (GetParam().Has(kDispatch) && GetParam().Has(kHostKernels)) {
-    EXPECT_GE(ran, 1) << "a CPU-like backend runs this machine's code";
-  } else {
-    EXPECT_EQ(ran, 0);
+    ++*ran;
   }
 }
 

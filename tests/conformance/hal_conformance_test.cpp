@@ -5,7 +5,8 @@
 // Contract points checked here (peng/hal.h):
 //   - the factory: ABI version, name, enumerate >= 1, create/destroy;
 //   - query_info reports the name and memory space it was given;
-//   - supports()/load_executable for "host" kernels; queues;
+//   - supports()/load_executable for the backend's own kernel images, and
+//     "host" kernels only where it runs them; queues;
 //   - copies host -> buffer -> buffer -> host, byte-exact, odd sizes;
 //   - dispatch over a 3-D grid: each workgroup runs exactly once;
 //   - a kernel returning non-zero completes with PENG_ERROR_KERNEL_FAILED;
@@ -16,8 +17,10 @@
 //     completion once, and keeps thread indices in range and unique;
 //   - a backend without a capability refuses with UNIMPLEMENTED/UNSUPPORTED.
 // Tests marked [tag] need that capability; on a backend without it they check
-// the clean refusal instead (HalConformanceTest::Capable). Code compiled by
-// pengc goes through the same vtables in compiled_kernels_test.cpp.
+// the clean refusal instead (HalConformanceTest::Capable). Kernels come from
+// the backend's images (cts_kernel_images.h); a kernel whose contract its
+// code cannot keep skips the test with the reason. Code compiled by pengc
+// goes through the same vtables in compiled_kernels_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -172,7 +175,8 @@ struct DispatchRecord {
 };
 
 // A "native" executable with one entry, as the runtime makes for native
-// kernels. The spec points at the entry: it stays where it was made.
+// kernels, whatever the backend's own images are. The spec points at the
+// entry: it stays where it was made.
 struct HostCode {
   peng_hal_entry_spec_t entry{};
   peng_hal_executable_spec_t spec{};
@@ -197,6 +201,7 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
   const BackendConfig& backend() const { return GetParam(); }
 
   void SetUp() override {
+    if (std::string why = backend().Unavailable(); !why.empty()) GTEST_SKIP() << why;
     std::string error;
     factory_ = backend().Factory(&error);
     ASSERT_NE(factory_, nullptr) << error;
@@ -222,6 +227,7 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     ASSERT_NE(device_, nullptr);
     ASSERT_EQ(DeviceVt()->create_queue(device_, &queue_), PENG_OK);
     ASSERT_NE(queue_, nullptr);
+    ASSERT_EQ(DeviceVt()->query_info(device_, &info_), PENG_OK);
   }
 
   const peng_hal_device_vtable_t* DeviceVt() const {
@@ -240,10 +246,19 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     if (b) buffers_.push_back(b);
     return b;
   }
-  peng_hal_executable_t* Load(const char* name, peng_kernel_fn_t fn) {
-    HostCode code(name, fn);
+  // Why the backend's images cannot keep `kernel`'s contract on this device
+  // ("" when they can): the test then skips with it.
+  std::string Missing(CtsKernel kernel) const {
+    HalKernelCode code;
+    return backend().kernels->HalCode(kernel, info_, &code);
+  }
+  peng_hal_executable_t* Load(CtsKernel kernel) {
+    HalKernelCode code;
+    std::string why = backend().kernels->HalCode(kernel, info_, &code);
+    EXPECT_EQ(why, "") << "the test should have checked Missing()";
+    if (!why.empty()) return nullptr;
     peng_hal_executable_t* e = nullptr;
-    EXPECT_EQ(DeviceVt()->load_executable(device_, &code.spec, &e), PENG_OK) << name;
+    EXPECT_EQ(DeviceVt()->load_executable(device_, &code.spec, &e), PENG_OK) << code.name;
     if (e) executables_.push_back(e);
     return e;
   }
@@ -339,7 +354,8 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
   }
 
   void ExpectDispatchRefused() {
-    HostCode code("ids", cts_write_workgroup_ids);
+    HalKernelCode code;
+    ASSERT_EQ(backend().kernels->HalCode(CtsKernel::kWorkgroupIds, info_, &code), "");
     peng_hal_executable_t* exe = nullptr;
     peng_status_t st = DeviceVt()->load_executable(device_, &code.spec, &exe);
     EXPECT_TRUE(IsRefusal(st)) << "load_executable: " << peng_status_string(st);
@@ -374,6 +390,7 @@ class HalConformanceTest : public ::testing::TestWithParam<BackendConfig> {
   const peng_hal_factory_t* factory_ = nullptr;
   peng_hal_device_t* device_ = nullptr;
   peng_hal_queue_t* queue_ = nullptr;
+  peng_device_info_t info_{};
   std::vector<peng_hal_buffer_t*> buffers_;
   std::vector<peng_hal_executable_t*> executables_;
   Completions completions_;
@@ -440,7 +457,13 @@ TEST_P(HalConformanceTest, QueryInfoIsSane) {
   EXPECT_GT(std::strlen(info.backend), 0u);
   EXPECT_GT(std::strlen(info.target), 0u);
   EXPECT_EQ(info.memory_space, backend().memory_space);
-  EXPECT_EQ(info.kind, backend().kind);
+  if (backend().reports_own_kind) {
+    EXPECT_TRUE(info.kind == PENG_DEVICE_CPU || info.kind == PENG_DEVICE_GPU ||
+                info.kind == PENG_DEVICE_NPU || info.kind == PENG_DEVICE_DPU)
+        << "kind " << int(info.kind);
+  } else {
+    EXPECT_EQ(info.kind, backend().kind);
+  }
   EXPECT_EQ(info.lost, 0u);
   EXPECT_GE(info.peak_gflops, 0.0);
   if (backend().Has(kDispatch)) {
@@ -479,6 +502,13 @@ TEST_P(HalConformanceTest, SupportsHostKernel) {
   ASSERT_EQ(DeviceVt()->supports(device_, &code.spec, &supported), PENG_OK);
   EXPECT_EQ(supported, backend().Has(kHostKernels) ? 1 : 0);
 
+  // Its own images it runs exactly when it dispatches.
+  HalKernelCode own;
+  ASSERT_EQ(backend().kernels->HalCode(CtsKernel::kWorkgroupIds, info_, &own), "");
+  supported = -1;
+  ASSERT_EQ(DeviceVt()->supports(device_, &own.spec, &supported), PENG_OK);
+  EXPECT_EQ(supported, backend().Has(kDispatch) ? 1 : 0);
+
   // No device runs a target nobody has heard of.
   HostCode alien("ids", cts_write_workgroup_ids);
   alien.spec.target = "no-such-target";
@@ -491,7 +521,8 @@ TEST_P(HalConformanceTest, SupportsHostKernel) {
 TEST_P(HalConformanceTest, LoadExecutable) {
   Open();
   if (!Capable(kDispatch)) return;
-  HostCode code("ids", cts_write_workgroup_ids);
+  HalKernelCode code;
+  ASSERT_EQ(backend().kernels->HalCode(CtsKernel::kWorkgroupIds, info_, &code), "");
   peng_hal_executable_t* exe = nullptr;
   peng_status_t st = DeviceVt()->load_executable(device_, &code.spec, &exe);
   ASSERT_EQ(st, PENG_OK);
@@ -502,7 +533,8 @@ TEST_P(HalConformanceTest, LoadExecutable) {
   vt->destroy(exe);
 
   // A spec the device does not support is not loaded.
-  HostCode alien("ids", cts_write_workgroup_ids);
+  HalKernelCode alien;
+  ASSERT_EQ(backend().kernels->HalCode(CtsKernel::kWorkgroupIds, info_, &alien), "");
   alien.spec.target = "no-such-target";
   exe = nullptr;
   st = DeviceVt()->load_executable(device_, &alien.spec, &exe);
@@ -646,7 +678,7 @@ TEST_P(HalConformanceTest, Dispatch3DGridRunsEachWorkgroupOnce) {
   const uint32_t grid[3] = {3, 5, 2};
   const uint32_t total = grid[0] * grid[1] * grid[2];
   const uint64_t bytes = total * sizeof(uint32_t);
-  peng_hal_executable_t* exe = Load("ids", cts_write_workgroup_ids);
+  peng_hal_executable_t* exe = Load(CtsKernel::kWorkgroupIds);
   peng_hal_buffer_t* ids = Allocate(bytes);
   peng_hal_buffer_t* counts = Allocate(bytes);
   ASSERT_TRUE(exe && ids && counts);
@@ -672,7 +704,8 @@ TEST_P(HalConformanceTest, Dispatch3DGridRunsEachWorkgroupOnce) {
   // The device wrote each buffer's address into the binding slots.
   EXPECT_NE(record.slots[0], nullptr);
   EXPECT_NE(record.slots[1], nullptr);
-  if (backend().Has(kMap)) {
+  // Host kernels see the mapped address; an OpenCL device's slot holds its cl_mem.
+  if (backend().Has(kMap) && backend().Has(kHostKernels)) {
     void* mapped = nullptr;
     ASSERT_EQ(BufferVt(ids)->map(ids, &mapped), PENG_OK);
     EXPECT_EQ(record.slots[0], mapped);
@@ -691,7 +724,7 @@ TEST_P(HalConformanceTest, DispatchOfLargeGrid) {
   const uint32_t grid[3] = {37, 11, 3};  // primes: no power-of-two split lines up
   const uint32_t total = grid[0] * grid[1] * grid[2];
   const uint64_t bytes = total * sizeof(uint32_t);
-  peng_hal_executable_t* exe = Load("ids", cts_write_workgroup_ids);
+  peng_hal_executable_t* exe = Load(CtsKernel::kWorkgroupIds);
   peng_hal_buffer_t* ids = Allocate(bytes);
   peng_hal_buffer_t* counts = Allocate(bytes);
   ASSERT_TRUE(exe && ids && counts);
@@ -710,7 +743,8 @@ TEST_P(HalConformanceTest, FailingKernelCompletesWithKernelFailed) {
   Open();
   if (!Capable(kDispatch)) return;
   const uint32_t grid[3] = {4, 3, 2};
-  peng_hal_executable_t* exe = Load("fail", cts_fail_on_workgroup);
+  if (std::string why = Missing(CtsKernel::kFailOnWorkgroup); !why.empty()) GTEST_SKIP() << why;
+  peng_hal_executable_t* exe = Load(CtsKernel::kFailOnWorkgroup);
   ASSERT_NE(exe, nullptr);
   // Fails in the last workgroup, then in a single-workgroup dispatch.
   DispatchRecord many(exe, {}, {}, {4 * 3 * 2 - 1}, grid);
@@ -737,7 +771,7 @@ TEST_P(HalConformanceTest, WaitIdleAfterManyOperations) {
     return;
   }
   constexpr int kOps = 1000;
-  peng_hal_executable_t* exe = Load("inc", cts_increment);
+  peng_hal_executable_t* exe = Load(CtsKernel::kIncrement);
   peng_hal_buffer_t* counter = Allocate(sizeof(uint64_t));
   // Operations on one queue may run concurrently and in any order (hal.h
   // promises no order), so each copy gets a slot of its own.
@@ -791,7 +825,8 @@ TEST_P(HalConformanceTest, WaitIdleAfterManyOperations) {
 TEST_P(HalConformanceTest, WaitIdleTimesOutWhileBusy) {
   Open();
   if (!Capable(kDispatch)) return;
-  peng_hal_executable_t* exe = Load("spin", cts_spin_until_flag);
+  if (std::string why = Missing(CtsKernel::kSpinUntilFlag); !why.empty()) GTEST_SKIP() << why;
+  peng_hal_executable_t* exe = Load(CtsKernel::kSpinUntilFlag);
   ASSERT_NE(exe, nullptr);
   std::atomic<int> flag{0};
   const uint32_t one[3] = {1, 1, 1};
@@ -836,7 +871,7 @@ TEST_P(HalConformanceTest, EnqueueFromCompletion) {
   Open();
   if (!Capable(kDispatch)) return;
   constexpr int kLength = 2000;
-  peng_hal_executable_t* exe = Load("inc", cts_increment);
+  peng_hal_executable_t* exe = Load(CtsKernel::kIncrement);
   peng_hal_buffer_t* counter = Allocate(sizeof(uint64_t));
   ASSERT_TRUE(exe && counter);
   uint64_t zero = 0;
@@ -863,7 +898,7 @@ TEST_P(HalConformanceTest, ConcurrentEnqueueFromThreads) {
   Open();
   if (!Capable(kDispatch)) return;
   constexpr int kThreads = 4, kPerThread = 250;
-  peng_hal_executable_t* exe = Load("inc", cts_increment);
+  peng_hal_executable_t* exe = Load(CtsKernel::kIncrement);
   peng_hal_buffer_t* counter = Allocate(sizeof(uint64_t));
   ASSERT_TRUE(exe && counter);
   uint64_t zero = 0;
@@ -907,7 +942,8 @@ TEST_P(HalConformanceTest, CompletionsMayComeFromAnotherThread) {
   if (!Capable(kDispatch)) return;
   // Not a requirement either way; the test records where they come from and
   // checks the enqueue returned before its completion ran (no inline call).
-  peng_hal_executable_t* exe = Load("spin", cts_spin_until_flag);
+  if (std::string why = Missing(CtsKernel::kSpinUntilFlag); !why.empty()) GTEST_SKIP() << why;
+  peng_hal_executable_t* exe = Load(CtsKernel::kSpinUntilFlag);
   ASSERT_NE(exe, nullptr);
   std::atomic<int> flag{0};
   const uint32_t one[3] = {1, 1, 1};
@@ -930,7 +966,8 @@ TEST_P(HalConformanceTest, HelpRunsOnlyWhatItsCallerTakes) {
   Open();
   if (!Capable(kDispatch) || !Capable(kHelp)) return;
   ASSERT_NE(QueueVt()->help, nullptr);
-  peng_hal_executable_t* exe = Load("spin", cts_spin_until_flag);
+  if (std::string why = Missing(CtsKernel::kSpinUntilFlag); !why.empty()) GTEST_SKIP() << why;
+  peng_hal_executable_t* exe = Load(CtsKernel::kSpinUntilFlag);
   ASSERT_NE(exe, nullptr);
   std::atomic<int> flag{1};  // set: each dispatch returns at once
   const uint32_t one[3] = {1, 1, 1};
@@ -982,7 +1019,8 @@ TEST_P(HalConformanceTest, HelpKeepsThreadIndicesInRangeAndUnique) {
   peng_device_info_t info;
   ASSERT_EQ(DeviceVt()->query_info(device_, &info), PENG_OK);
   ASSERT_GT(info.compute_units, 0u);
-  peng_hal_executable_t* exe = Load("claim", cts_claim_thread_index);
+  if (std::string why = Missing(CtsKernel::kClaimThreadIndex); !why.empty()) GTEST_SKIP() << why;
+  peng_hal_executable_t* exe = Load(CtsKernel::kClaimThreadIndex);
   ASSERT_NE(exe, nullptr);
   std::vector<std::atomic<uint32_t>> slots(info.compute_units);
   std::atomic<uint32_t> violations{0};

@@ -1,7 +1,9 @@
 // The conformance suite through the runtime's C ABI (peng.h): the same
 // backends as hal_conformance_test.cpp, each reached the way an application
 // reaches it (the default devices, enable_null_device, a platform profile or
-// a plugin), then asked to run work or to refuse it cleanly.
+// a plugin), then asked to run work or to refuse it cleanly. The device runs
+// its backend's kernel images (cts_kernel_images.h); the host CPU beside it
+// runs the C kernels.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -79,43 +81,14 @@ std::vector<std::string> DeviceNames(peng_runtime_t rt) {
   return names;
 }
 
-// The kernels of the suite as a native module.
-struct Kernels {
-  peng_module_t module = nullptr;
-  peng_kernel_t ids = nullptr, scale = nullptr, fail = nullptr, mark = nullptr;
-};
+using Kernels = RuntimeKernels;
 
-const peng_arg_desc_t kGridArgs[] = {
-    {PENG_DTYPE_I32, PENG_ACCESS_WRITE, 3, {-1, -1, -1}},
-    {PENG_DTYPE_I32, PENG_ACCESS_READWRITE, 3, {-1, -1, -1}},
-};
-const peng_arg_desc_t kBytesArg[] = {{PENG_DTYPE_U8, PENG_ACCESS_READWRITE, 1, {-1}}};
-const peng_arg_desc_t kCounterArg[] = {{PENG_DTYPE_I32, PENG_ACCESS_READWRITE, 1, {1}}};
-const peng_arg_desc_t kMarkerArg[] = {{PENG_DTYPE_I32, PENG_ACCESS_WRITE, 1, {1}}};
-constexpr uint32_t kScaleTile = 1024;
-
+// The C kernels as a native module, for the host CPU.
 peng_status_t MakeKernels(peng_runtime_t rt, Kernels* k) {
-  // ids: a 3-D grid with one workgroup per element of a rank-3 tensor.
-  const peng_native_kernel_def_t defs[] = {
-      {"ids",
-       "host",
-       cts_write_workgroup_ids,
-       2,
-       kGridArgs,
-       3,
-       {{0, 0, 1}, {0, 1, 1}, {0, 2, 1}},
-       nullptr},
-      {"scale", "host", cts_scale_bytes, 1, kBytesArg, 1, {{0, 0, kScaleTile}}, nullptr},
-      {"fail", "host", cts_fail_on_workgroup, 1, kCounterArg, 1, {}, nullptr},
-      {"mark", "host", cts_mark, 1, kMarkerArg, 1, {}, nullptr},
-  };
-  peng_status_t st = peng_module_create_native(rt, "cts", defs, 4, &k->module);
-  if (st != PENG_OK) return st;
-  peng_module_find_kernel(k->module, "ids", &k->ids);
-  peng_module_find_kernel(k->module, "scale", &k->scale);
-  peng_module_find_kernel(k->module, "fail", &k->fail);
-  return peng_module_find_kernel(k->module, "mark", &k->mark);
+  return HostKernelImages().LoadRuntimeKernels(rt, k);
 }
+
+const peng_arg_desc_t kMarkerArg[] = {{PENG_DTYPE_I32, PENG_ACCESS_WRITE, 1, {1}}};
 
 // RAII for graphs and events in tests.
 struct GraphHolder {
@@ -138,6 +111,7 @@ class RuntimeConformanceTest : public ::testing::TestWithParam<BackendConfig> {
   const BackendConfig& backend() const { return GetParam(); }
 
   void SetUp() override {
+    if (std::string why = backend().Unavailable(); !why.empty()) GTEST_SKIP() << why;
     if (!backend().runtime_platform_toml.empty()) {
       platform_ =
           WriteTempFile(TestSuffix(backend().name) + ".toml", backend().runtime_platform_toml);
@@ -146,12 +120,14 @@ class RuntimeConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     ASSERT_PENG_OK(peng_runtime_find_device(rt_, backend().runtime_device.c_str(), &device_));
     ASSERT_PENG_OK(peng_device_info(device_, &info_));
     ASSERT_PENG_OK(peng_runtime_find_device(rt_, "cpu0", &host_));
-    ASSERT_PENG_OK(MakeKernels(rt_, &kernels_));
+    ASSERT_PENG_OK(backend().kernels->LoadRuntimeKernels(rt_, &kernels_));
+    ASSERT_PENG_OK(MakeKernels(rt_, &host_kernels_));
   }
 
   void TearDown() override {
     for (peng_buffer_t b : buffers_) EXPECT_PENG_OK(peng_buffer_release(b));
     if (kernels_.module) EXPECT_PENG_OK(peng_module_release(kernels_.module));
+    if (host_kernels_.module) EXPECT_PENG_OK(peng_module_release(host_kernels_.module));
     if (rt_) EXPECT_PENG_OK(peng_runtime_release(rt_));
     if (!platform_.empty()) std::remove(platform_.c_str());
   }
@@ -191,13 +167,14 @@ class RuntimeConformanceTest : public ::testing::TestWithParam<BackendConfig> {
     EXPECT_EQ(count, 0u) << "a refused task stayed in the graph";
   }
 
-  bool Dispatches() const { return backend().Has(kDispatch) && backend().Has(kHostKernels); }
+  bool Dispatches() const { return backend().Has(kDispatch); }
 
   std::string platform_;
   peng_runtime_t rt_ = nullptr;
   peng_device_t device_ = nullptr, host_ = nullptr;
   peng_device_info_t info_{};
-  Kernels kernels_;
+  Kernels kernels_;       // the backend's images: what the device runs
+  Kernels host_kernels_;  // the C kernels, for cpu0
   std::vector<peng_buffer_t> buffers_;
 };
 
@@ -231,9 +208,17 @@ TEST_P(RuntimeConformanceTest, HostKernelSupport) {
   int supported = -1;
   ASSERT_PENG_OK(peng_kernel_supported_on(kernels_.ids, device_, &supported));
   EXPECT_EQ(supported, Dispatches() ? 1 : 0);
+  ASSERT_PENG_OK(peng_kernel_supported_on(host_kernels_.ids, device_, &supported));
+  EXPECT_EQ(supported, backend().Has(kHostKernels) ? 1 : 0);
   // The host CPU always runs host kernels.
-  ASSERT_PENG_OK(peng_kernel_supported_on(kernels_.ids, host_, &supported));
+  ASSERT_PENG_OK(peng_kernel_supported_on(host_kernels_.ids, host_, &supported));
   EXPECT_EQ(supported, 1);
+}
+
+TEST_P(RuntimeConformanceTest, ReportsItsKind) {
+  // The runtime's kind for the device (a profile's kind relabels a backend
+  // that reports its own, as opencl does).
+  EXPECT_EQ(info_.kind, backend().kind);
 }
 
 TEST_P(RuntimeConformanceTest, PlacedGridTaskRunsEachWorkgroupOnce) {
@@ -312,8 +297,8 @@ TEST_P(RuntimeConformanceTest, DataMovesToTheDeviceAndBack) {
     GraphHolder ping;
     ASSERT_PENG_OK(peng_graph_create(rt_, &ping.g));
     for (int i = 0; i < 6; ++i) {
-      ASSERT_PENG_OK(peng_graph_add_task(ping.g, kernels_.scale, &arg, 1, &tile, 1,
-                                         i % 2 ? &on_host : &on_device, nullptr));
+      ASSERT_PENG_OK(peng_graph_add_task(ping.g, i % 2 ? host_kernels_.scale : kernels_.scale, &arg,
+                                         1, &tile, 1, i % 2 ? &on_host : &on_device, nullptr));
       for (uint64_t k = 0; k < size; ++k) expected[k] = uint8_t(expected[k] * 3 + 1);
     }
     EventHolder second;
@@ -329,6 +314,7 @@ TEST_P(RuntimeConformanceTest, KernelFailureCancelsDependentsOnly) {
     ExpectPlacementRefused(kernels_.fail);
     return;
   }
+  if (!kernels_.fail) GTEST_SKIP() << kernels_.no_fail;
   peng_buffer_t counter = Buffer(4), dependent_marker = Buffer(4), independent_marker = Buffer(4);
   ASSERT_TRUE(counter && dependent_marker && independent_marker);
   GraphHolder g;
@@ -376,7 +362,7 @@ TEST_P(RuntimeConformanceTest, ReleaseRightAfterReadingResults) {
     peng_device_t device;
     ASSERT_PENG_OK(peng_runtime_find_device(rt, backend().runtime_device.c_str(), &device));
     Kernels k;
-    ASSERT_PENG_OK(MakeKernels(rt, &k));
+    ASSERT_PENG_OK(backend().kernels->LoadRuntimeKernels(rt, &k));
     peng_buffer_t b;
     ASSERT_PENG_OK(peng_buffer_create(rt, kSize, &b));
     std::vector<uint8_t> data(kSize, uint8_t(round));

@@ -6,6 +6,16 @@
 // context of its own. Its memory is its own space (buffers are cl_mem objects,
 // copies go through clEnqueueRead/Write/CopyBuffer).
 //
+// Host-unified devices (CL_DEVICE_HOST_UNIFIED_MEMORY and fine-grained
+// buffer SVM: PoCL's CPU device) keep each buffer in an SVM allocation under
+// its cl_mem, so `map` gives its host address with no copy, valid for the
+// buffer's life and coherent at each completion. Such a device may also sit
+// in host memory (memory space 0, profile memory = "host"): launches then
+// get the runtime's host buffers, which the queue wraps for the launch as
+// CL_MEM_USE_HOST_PTR buffers over the same memory, mapped and unmapped after
+// the kernel (the API's way to make its writes visible; free on such
+// devices): no copy in or out.
+//
 // Executables: format "opencl-c", target "opencl": OpenCL C source, built
 // once per load with clBuildProgram, or from the binary that an earlier
 // build left in the program cache (program_cache.h); entry i is the __kernel
@@ -76,6 +86,9 @@ struct Device {
   size_t max_workgroup_size;
   size_t max_item_sizes[3];
   bool out_of_order;
+  // Host-unified memory with fine-grained buffer SVM: buffers map, and the
+  // device may work in host memory (see the top comment).
+  bool host_unified;
   bool has_clock_offset;
   int64_t clock_offset_ns;  // device profiling time + offset = CLOCK_MONOTONIC ns
   std::atomic<bool> lost{false};
@@ -106,7 +119,12 @@ struct Buffer {
   Device* device;
   cl_mem mem;
   uint64_t size;
+  void* svm;  // host-unified devices: the SVM allocation under mem; else NULL
 };
+
+// Whether the buffer is one of this backend's (else it is the runtime's host
+// memory, given to a device in memory space 0).
+bool IsOwnBuffer(const peng_hal_buffer_t* buffer);
 
 struct Entry {
   std::string name;  // the kernel's name in the runtime

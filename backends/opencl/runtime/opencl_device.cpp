@@ -66,14 +66,51 @@ const Inventory& GetInventory() {
 void BufferDestroy(peng_hal_buffer_t* b) {
   auto* buffer = reinterpret_cast<Buffer*>(b);
   clReleaseMemObject(buffer->mem);
+  // The runtime destroys a buffer after its last operation completed, so no
+  // command still uses the memory.
+  if (buffer->svm) clSVMFree(buffer->device->context, buffer->svm);
   buffer->device->allocated.fetch_sub(buffer->size);
   delete buffer;
+}
+
+peng_status_t BufferMap(peng_hal_buffer_t* b, void** out) {
+  *out = reinterpret_cast<Buffer*>(b)->svm;
+  return PENG_OK;
 }
 
 const peng_hal_buffer_vtable_t kBufferVtable = {
     /*.destroy = */ BufferDestroy,
     /*.map = */ nullptr,  // (optional) device memory: the runtime copies instead
 };
+// Host-unified devices: the same buffers, whose SVM memory maps.
+const peng_hal_buffer_vtable_t kMappedBufferVtable = {
+    /*.destroy = */ BufferDestroy,
+    /*.map = */ BufferMap,
+};
+
+// A buffer of `size` (> 0) bytes: on host-unified devices in fine-grained
+// SVM, with a cl_mem over it (OpenCL 2.0: CL_MEM_USE_HOST_PTR of an SVM
+// pointer uses that memory as the buffer's storage), so the queue's code is
+// the same for both.
+cl_mem CreateMem(Device* dev, uint64_t size, void** out_svm, cl_int* err) {
+  *out_svm = nullptr;
+  if (!dev->host_unified) {
+    return clCreateBuffer(dev->context, CL_MEM_READ_WRITE, size, nullptr, err);
+  }
+  void* svm = clSVMAlloc(dev->context, CL_MEM_READ_WRITE | CL_MEM_SVM_FINE_GRAIN_BUFFER, size, 0);
+  if (!svm) {
+    *err = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+    return nullptr;
+  }
+  cl_mem mem =
+      clCreateBuffer(dev->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, size, svm, err);
+  if (*err != CL_SUCCESS) {
+    clSVMFree(dev->context, svm);
+    return nullptr;
+  }
+  *out_svm = svm;
+  return mem;
+}
 
 // ------------------------------------------------------------------ device
 
@@ -132,13 +169,16 @@ peng_status_t DeviceAllocate(peng_hal_device_t* d, uint64_t size, peng_hal_buffe
     dev->allocated.fetch_add(size);
   }
   cl_int err = CL_SUCCESS;
+  void* svm = nullptr;
   // OpenCL has no empty buffers.
-  cl_mem mem = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, size ? size : 1, nullptr, &err);
+  cl_mem mem = CreateMem(dev, size ? size : 1, &svm, &err);
   if (err != CL_SUCCESS) {
     dev->allocated.fetch_sub(size);
-    return dev->FailCl(err, "clCreateBuffer of " + std::to_string(size) + " bytes");
+    return dev->FailCl(err, std::string(dev->host_unified ? "clSVMAlloc" : "clCreateBuffer") +
+                                " of " + std::to_string(size) + " bytes");
   }
-  *out = &(new Buffer{{&kBufferVtable}, dev, mem, size})->base;
+  const peng_hal_buffer_vtable_t* vtable = svm ? &kMappedBufferVtable : &kBufferVtable;
+  *out = &(new Buffer{{vtable}, dev, mem, size, svm})->base;
   return PENG_OK;
 }
 
@@ -177,8 +217,10 @@ bool IsOff(const char* value) {
 
 // The profile's keys beyond the runtime's own: `cache = false`, `cache_dir`
 // (the folder itself, no "opencl/" added), `build_options` (added to every
-// clBuildProgram after the device's own), and the test-only
-// `force_out_of_resources = N`.
+// clBuildProgram after the device's own), `zero_copy = false` (treat a
+// host-unified device as one with memory of its own: plain buffers, copies;
+// applied in CreateDevice, after the device's figures are read), and the
+// test-only `force_out_of_resources = N`.
 peng_status_t ApplySettings(Device* dev, const peng_hal_device_params_t* params) {
   dev->cache_dir = ProgramCacheDir();
   if (const char* dir = peng_hal_setting(params, "cache_dir")) dev->cache_dir = dir;
@@ -223,6 +265,10 @@ void ReadLimits(Device* dev) {
   std::memcpy(dev->max_item_sizes, items, sizeof items);
   auto queue_props = ClDeviceValue<cl_command_queue_properties>(id, CL_DEVICE_QUEUE_PROPERTIES);
   dev->out_of_order = (queue_props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+  // Pre-2.0 devices have no SVM query: the fallback 0 keeps them copying.
+  auto svm = ClDeviceValue<cl_device_svm_capabilities>(id, CL_DEVICE_SVM_CAPABILITIES, 0);
+  dev->host_unified = ClDeviceValue<cl_bool>(id, CL_DEVICE_HOST_UNIFIED_MEMORY, CL_FALSE) &&
+                      (svm & CL_DEVICE_SVM_FINE_GRAIN_BUFFER) != 0;
 }
 
 // The device's limits as build options: pengc's kernels choose their tile
@@ -266,6 +312,11 @@ peng_status_t Device::FailCl(cl_int err, const std::string& what) {
 
 uint32_t DeviceCount() { return uint32_t(GetInventory().devices.size()); }
 
+bool IsOwnBuffer(const peng_hal_buffer_t* buffer) {
+  const void* vt = buffer->resource.vtable;
+  return vt == &kBufferVtable || vt == &kMappedBufferVtable;
+}
+
 peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* params,
                            peng_hal_device_t** out) {
   SetErrorFn set_error = params && params->set_error ? params->set_error : KeepStatus;
@@ -277,12 +328,6 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
     return set_error(PENG_ERROR_NOT_FOUND, msg.c_str());
   }
   std::string name = params && params->name ? params->name : "opencl:" + std::to_string(index);
-  if (params && params->memory_space == 0) {
-    std::string msg = "OpenCL device '" + name +
-                      "' has memory of its own: give it memory = \"discrete\" in the platform "
-                      "profile";
-    return set_error(PENG_ERROR_INVALID_ARGUMENT, msg.c_str());
-  }
   auto dev = std::make_unique<Device>();
   dev->base.resource.vtable = &kDeviceVtable;
   dev->name = name;
@@ -303,6 +348,14 @@ peng_status_t CreateDevice(uint32_t index, const peng_hal_device_params_t* param
   std::string user_options = dev->build_options;  // the setting, after the device's own
   dev->build_options = DeviceDefines(dev.get());
   if (!user_options.empty()) dev->build_options += " " + user_options;
+  const char* zero_copy = peng_hal_setting(params, "zero_copy");
+  if (zero_copy && IsOff(zero_copy)) dev->host_unified = false;
+  if (dev->memory_space == 0 && !dev->host_unified) {
+    return dev->Fail(PENG_ERROR_INVALID_ARGUMENT,
+                     "OpenCL " + dev->Describe() +
+                         " has memory of its own (no host-unified memory with fine-grained "
+                         "SVM): give it memory = \"discrete\" in the platform profile");
+  }
 
   const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
                                          cl_context_properties(dev->platform), 0};

@@ -167,9 +167,94 @@ peng_status_t EnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c,
   return Track(q, event, std::move(op));
 }
 
+// The runtime's host buffers of a launch on a device in host memory, each
+// wrapped for the launch as a buffer over the same memory.
+struct HostBindings {
+  std::vector<cl_mem> wrappers;
+  ~HostBindings() {
+    // OpenCL keeps each alive until the commands that use it complete.
+    for (cl_mem m : wrappers) clReleaseMemObject(m);
+  }
+};
+
+// Each binding's cl_mem: the buffer's own, or a CL_MEM_USE_HOST_PTR wrapper
+// of the host memory it maps to (no copy on a host-unified device). The
+// binding slots get the cl_mem, or the host address for host memory.
+peng_status_t BindingMems(Device* dev, const peng_hal_dispatch_t* d, std::vector<cl_mem>* mems,
+                          HostBindings* host) {
+  for (uint32_t i = 0; i < d->state.binding_count; ++i) {
+    peng_hal_buffer_t* b = d->buffers[i];
+    if (IsOwnBuffer(b)) {
+      mems->push_back(MemOf(b));
+      d->binding_slots[i] = mems->back();
+      continue;
+    }
+    const auto* vt = PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t);
+    void* ptr = nullptr;
+    if (dev->memory_space != 0 || !vt->map || vt->map(b, &ptr) != PENG_OK || !ptr) {
+      return dev->Fail(PENG_ERROR_INVALID_ARGUMENT,
+                       "binding " + std::to_string(i) + " of a launch on " + dev->Describe() +
+                           " is neither its own buffer nor host memory it can map");
+    }
+    uint64_t size = d->state.binding_sizes ? d->state.binding_sizes[i] : 0;
+    // One wrapper per host buffer: OpenCL leaves commands on buffers over
+    // overlapping host memory undefined (an in-place kernel binds one twice).
+    uint32_t first = 0;
+    while (d->buffers[first] != b) ++first;
+    d->binding_slots[i] = ptr;
+    if (first < i) {
+      mems->push_back((*mems)[first]);
+      continue;
+    }
+    cl_int err = CL_SUCCESS;
+    cl_mem m = clCreateBuffer(dev->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR,
+                              size ? size : 1, ptr, &err);
+    if (err != CL_SUCCESS) return dev->FailCl(err, "wrapping host memory (clCreateBuffer)");
+    host->wrappers.push_back(m);
+    mems->push_back(m);
+  }
+  return PENG_OK;
+}
+
+// After a launch that wrote host memory through wrappers: a map and an unmap
+// of each, the API's way to make the kernel's writes visible to the host (no
+// copy on host-unified memory). *event, the launch's, becomes one that
+// completes after all of them; on failure the launch has finished.
+peng_status_t SyncHostBindings(Queue* q, const HostBindings& host, cl_event* event) {
+  std::vector<cl_event> unmaps;
+  cl_int err = CL_SUCCESS;
+  for (cl_mem m : host.wrappers) {
+    size_t size = 0;
+    clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, nullptr);
+    cl_event mapped = nullptr, unmapped = nullptr;
+    void* ptr = clEnqueueMapBuffer(q->queue, m, CL_FALSE, CL_MAP_READ | CL_MAP_WRITE, 0, size, 1,
+                                   event, &mapped, &err);
+    if (err != CL_SUCCESS) break;
+    err = clEnqueueUnmapMemObject(q->queue, m, ptr, 1, &mapped, &unmapped);
+    clReleaseEvent(mapped);
+    if (err != CL_SUCCESS) break;
+    unmaps.push_back(unmapped);
+  }
+  cl_event last = nullptr;
+  if (err == CL_SUCCESS) {
+    err = clEnqueueMarkerWithWaitList(q->queue, cl_uint(unmaps.size()), unmaps.data(), &last);
+  }
+  if (err != CL_SUCCESS) {  // a failing enqueue leaves nothing running
+    clWaitForEvents(1, event);
+    if (!unmaps.empty()) clWaitForEvents(cl_uint(unmaps.size()), unmaps.data());
+  }
+  for (cl_event u : unmaps) clReleaseEvent(u);
+  clReleaseEvent(*event);
+  if (err != CL_SUCCESS) return q->device->FailCl(err, "syncing host memory after a launch");
+  *event = last;
+  return PENG_OK;
+}
+
 // Sets the convention's arguments (opencl_backend.h) on the entry's kernel.
-// `workspace` (or null): the launch's scratch memory, the last argument.
-peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d, cl_mem workspace) {
+// `mems`: each binding's cl_mem; `workspace` (or null): the launch's scratch
+// memory, the last argument.
+peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d,
+                           const cl_mem* mems, cl_mem workspace) {
   const peng_dispatch_state_t& s = d->state;
   cl_uint expected = s.binding_count + s.constant_count + (workspace ? 1 : 0);
   for (uint32_t i = 0; i < s.binding_count; ++i) expected += s.ranks ? s.ranks[i] : 0;
@@ -185,8 +270,7 @@ peng_status_t SetArguments(Device* dev, Entry& e, const peng_hal_dispatch_t* d, 
   cl_uint arg = 0;
   cl_int err = CL_SUCCESS;
   for (uint32_t i = 0; i < s.binding_count && err == CL_SUCCESS; ++i) {
-    cl_mem mem = MemOf(d->buffers[i]);
-    err = clSetKernelArg(e.kernel, arg++, sizeof mem, &mem);
+    err = clSetKernelArg(e.kernel, arg++, sizeof mems[i], &mems[i]);
   }
   for (uint32_t i = 0; i < s.constant_count && err == CL_SUCCESS; ++i) {
     cl_long value = s.constants[i];
@@ -280,7 +364,9 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
     }
     if (global[i] > 1 || local[i] > 1) dims = cl_uint(i + 1);
   }
-  for (uint32_t i = 0; i < d->state.binding_count; ++i) d->binding_slots[i] = MemOf(d->buffers[i]);
+  std::vector<cl_mem> mems;
+  HostBindings host;
+  if (peng_status_t st = BindingMems(dev, d, &mems, &host); st != PENG_OK) return st;
   // Scratch memory for the kernel's temporaries (pengc's workspace):
   // workspace_size bytes for each work-group along z (one per pengc
   // workgroup), made for this launch. Released at once: OpenCL keeps a
@@ -311,7 +397,7 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
   peng_status_t st = PENG_OK;
   {
     std::lock_guard<std::mutex> lock(e.mutex);
-    st = SetArguments(dev, e, d, workspace);
+    st = SetArguments(dev, e, d, mems.data(), workspace);
     uint32_t retries = 0;
     while (st == PENG_OK) {
       cl_int err = CL_OUT_OF_RESOURCES;
@@ -336,9 +422,13 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
     }
   }
   for (cl_event w : waits) clReleaseEvent(w);
+  if (st == PENG_OK && !host.wrappers.empty()) st = SyncHostBindings(q, host, &event);
   if (st != PENG_OK) return st;
+  // With host bindings the event is the sync's, not the kernel's: no
+  // timestamps then (the runtime falls back to its own clock).
+  uint64_t* timestamps = host.wrappers.empty() ? d->timestamps : nullptr;
   auto op = std::make_unique<Operation>(
-      Operation{q, completion, d->timestamps, d->id, "launch of '" + e.name + "'"});
+      Operation{q, completion, timestamps, d->id, "launch of '" + e.name + "'"});
   return Track(q, event, std::move(op));
 }
 

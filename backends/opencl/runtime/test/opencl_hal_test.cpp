@@ -3,8 +3,9 @@
 // log, refusals, the argument convention, device-side ordering through
 // dispatch waits, and profiling timestamps on the host's clock; the program
 // binary cache (hits, damaged entries, unwritable folders) and the retry of
-// launches refused with CL_OUT_OF_RESOURCES. Skips when the machine has no
-// OpenCL device.
+// launches refused with CL_OUT_OF_RESOURCES; on a host-unified device,
+// buffers that map with no copy and a device in host memory that works on
+// host buffers in place. Skips when the machine has no OpenCL device.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -387,6 +389,159 @@ TEST_F(OpenClHal, LaunchFollowsTheArgumentConvention) {
   EXPECT_NE(t_error.find("takes 8 arguments, the launch passes 7"), std::string::npos) << t_error;
   EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
   EXPECT_EQ(never.calls, 0);
+}
+
+// Whether the device keeps its buffers in host memory the kernels use in
+// place (host-unified memory with fine-grained buffer SVM), as PoCL's CPU
+// device does; asked of OpenCL directly, not of the backend.
+bool DeviceIsHostUnified() {
+  cl_platform_id platform;
+  cl_device_id first;
+  cl_bool unified = CL_FALSE;
+  cl_device_svm_capabilities svm = 0;
+  if (clGetPlatformIDs(1, &platform, nullptr) != CL_SUCCESS ||
+      clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &first, nullptr) != CL_SUCCESS ||
+      clGetDeviceInfo(first, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, nullptr) !=
+          CL_SUCCESS ||
+      clGetDeviceInfo(first, CL_DEVICE_SVM_CAPABILITIES, sizeof svm, &svm, nullptr) != CL_SUCCESS) {
+    return false;
+  }
+  return unified && (svm & CL_DEVICE_SVM_FINE_GRAIN_BUFFER);
+}
+
+// Host memory as the runtime hands it to a device in memory space 0: a
+// buffer of another owner whose map gives the bytes.
+struct HostMemory {
+  peng_hal_buffer_t base;
+  void* data;
+  static peng_status_t Map(peng_hal_buffer_t* b, void** out) {
+    *out = reinterpret_cast<HostMemory*>(b)->data;
+    return PENG_OK;
+  }
+  static void Destroy(peng_hal_buffer_t*) {}
+};
+const peng_hal_buffer_vtable_t kHostMemoryVtable = {HostMemory::Destroy, HostMemory::Map};
+
+// Runs double_and_locate over `data` (n uint32) and `where` (one uint64).
+peng_status_t DoubleAndLocate(const peng_hal_queue_vtable_t* qvt, peng_hal_queue_t* queue,
+                              peng_hal_executable_t* exe, peng_hal_buffer_t* data,
+                              peng_hal_buffer_t* where, int64_t n, void** out_slots = nullptr) {
+  Launch l(exe, 0, {data, where}, {{n}, {1}}, {}, uint32_t((n + 63) / 64));
+  l.sizes[0] = uint64_t(n) * 4;  // the binding sizes a wrapper of host memory spans
+  l.sizes[1] = 8;
+  Done done;
+  peng_status_t st = qvt->enqueue_dispatch(queue, &l.d, done.Completion());
+  if (st != PENG_OK) return st;
+  st = done.Wait();
+  if (out_slots) std::copy(l.slots.begin(), l.slots.end(), out_slots);
+  return st;
+}
+
+// A host-unified device's buffers map to their memory with no copy: bytes
+// written through the map reach the kernel, which sees them at the mapped
+// address, and its results are there when it completes.
+TEST_F(OpenClHal, HostUnifiedBuffersMapWithoutCopies) {
+  peng_hal_buffer_t* data = Allocate(4000);
+  peng_hal_buffer_t* where = Allocate(8);
+  ASSERT_TRUE(data && where);
+  const auto* vt = PENG_HAL_VTABLE(data, peng_hal_buffer_vtable_t);
+  if (!DeviceIsHostUnified()) {
+    EXPECT_EQ(vt->map, nullptr) << "a device with memory of its own must not map";
+    GTEST_SKIP() << "the OpenCL device has no host-unified memory with fine-grained SVM";
+  }
+  ASSERT_NE(vt->map, nullptr);
+  void *data_ptr = nullptr, *where_ptr = nullptr, *again = nullptr;
+  ASSERT_EQ(vt->map(data, &data_ptr), PENG_OK);
+  ASSERT_EQ(vt->map(where, &where_ptr), PENG_OK);
+  ASSERT_EQ(vt->map(data, &again), PENG_OK);
+  EXPECT_EQ(again, data_ptr) << "the mapping lasts the buffer's life";
+  auto* words = static_cast<uint32_t*>(data_ptr);
+  for (uint32_t i = 0; i < 1000; ++i) words[i] = i * 3 + 1;
+  *static_cast<uint64_t*>(where_ptr) = 0;
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(TestKernels(), {EntrySpec("double_and_locate", 64)}, &exe), PENG_OK) << t_error;
+  ASSERT_EQ(DoubleAndLocate(q(), queue_, exe, data, where, 1000), PENG_OK) << t_error;
+  EXPECT_EQ(*static_cast<uint64_t*>(where_ptr), uint64_t(uintptr_t(data_ptr)))
+      << "the kernel worked on other memory than the mapped one";
+  for (uint32_t i = 0; i < 1000; ++i) ASSERT_EQ(words[i], (i * 3 + 1) * 2) << i;
+  // The copies still work on such buffers and see the same bytes.
+  std::vector<uint32_t> back(1000);
+  Read(data, back.data(), 4000);
+  EXPECT_EQ(std::memcmp(back.data(), words, 4000), 0);
+}
+
+// zero_copy = false: the same device keeps memory of its own, buffers do not
+// map, and it refuses host memory (space 0), as a device without
+// host-unified memory does.
+TEST_F(OpenClHal, WithoutZeroCopyBuffersAreCopied) {
+  Reopen({{"zero_copy", "false"}});
+  peng_hal_buffer_t* b = Allocate(64);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(PENG_HAL_VTABLE(b, peng_hal_buffer_vtable_t)->map, nullptr);
+  std::vector<uint8_t> data(64), back(64, 0);
+  for (int i = 0; i < 64; ++i) data[i] = uint8_t(i * 5);
+  Write(b, data.data(), 64);
+  Read(b, back.data(), 64);
+  EXPECT_EQ(back, data);
+  const peng_hal_setting_t off = {"zero_copy", "off"};
+  peng_hal_device_params_t p{};
+  p.name = "opencl:host";
+  p.memory_space = 0;
+  p.set_error = CaptureError;
+  p.settings = &off;
+  p.setting_count = 1;
+  peng_hal_device_t* host_device = nullptr;
+  EXPECT_EQ(factory_->create_device(0, &p, &host_device), PENG_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(t_error.find("memory = \"discrete\""), std::string::npos) << t_error;
+  EXPECT_EQ(host_device, nullptr);
+}
+
+// A host-unified device in host memory (space 0) runs kernels on the
+// runtime's host buffers in place: the kernel sees the host's address, the
+// binding slot holds it, and the results are in host memory at completion.
+TEST_F(OpenClHal, DeviceInHostMemoryWorksInPlace) {
+  if (!DeviceIsHostUnified()) {
+    GTEST_SKIP() << "the OpenCL device has no host-unified memory with fine-grained SVM";
+  }
+  Close();
+  peng_hal_device_params_t p{};
+  p.name = "opencl:host";
+  p.kind = PENG_DEVICE_NPU;
+  p.memory_space = 0;
+  p.set_error = CaptureError;
+  ASSERT_EQ(factory_->create_device(0, &p, &device_), PENG_OK) << t_error;
+  ASSERT_EQ(dev()->create_queue(device_, &queue_), PENG_OK) << t_error;
+  peng_device_info_t info;
+  ASSERT_EQ(dev()->query_info(device_, &info), PENG_OK);
+  EXPECT_EQ(info.memory_space, 0u);
+  // Its own buffers map, as hal.h requires of space 0.
+  peng_hal_buffer_t* own = Allocate(16);
+  ASSERT_NE(own, nullptr);
+  EXPECT_NE(PENG_HAL_VTABLE(own, peng_hal_buffer_vtable_t)->map, nullptr);
+
+  const int64_t n = 777;  // not a multiple of the work-group
+  constexpr size_t kAlign = 128;  // PoCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN
+  auto* words = static_cast<uint32_t*>(std::aligned_alloc(kAlign, 4 * 832));
+  auto* where = static_cast<uint64_t*>(std::aligned_alloc(kAlign, kAlign));
+  for (int64_t i = 0; i < n; ++i) words[i] = uint32_t(i * 7 + 2);
+  *where = 0;
+  HostMemory data_memory{{&kHostMemoryVtable}, words}, where_memory{{&kHostMemoryVtable}, where};
+  peng_hal_executable_t* exe = nullptr;
+  ASSERT_EQ(Load(TestKernels(), {EntrySpec("double_and_locate", 64)}, &exe), PENG_OK) << t_error;
+  void* slots[2] = {};
+  ASSERT_EQ(DoubleAndLocate(q(), queue_, exe, &data_memory.base, &where_memory.base, n, slots),
+            PENG_OK)
+      << t_error;
+  EXPECT_EQ(*where, uint64_t(uintptr_t(words))) << "the kernel worked on a copy";
+  EXPECT_EQ(slots[0], words);
+  EXPECT_EQ(slots[1], where);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(words[i], uint32_t(i * 7 + 2) * 2) << i;
+  // Launches on one queue chain through host memory too.
+  ASSERT_EQ(DoubleAndLocate(q(), queue_, exe, &data_memory.base, &where_memory.base, n), PENG_OK);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(words[i], uint32_t(i * 7 + 2) * 4) << i;
+  EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
+  std::free(words);
+  std::free(where);
 }
 
 TEST_F(OpenClHal, WorkGroupBeyondTheDeviceIsRefusedAtLoad) {

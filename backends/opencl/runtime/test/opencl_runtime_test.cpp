@@ -2,8 +2,9 @@
 // (cpu0 and the first OpenCL device as "opencl:0"): a module.peng holding
 // OpenCL C (test_kernels.cl) runs against references computed here, alone and
 // in a graph with a CPU task; a program that does not build and code that
-// needs a missing extension are refused with the reason. Skips when the
-// machine has no OpenCL device.
+// needs a missing extension are refused with the reason; a host-unified
+// device in host memory runs with no copies. Skips when the machine has no
+// OpenCL device.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,8 @@
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include <CL/cl.h>
 
 #include "artifact/module_file.h"
 #include "peng/hal.h"
@@ -160,22 +163,130 @@ TEST_F(OpenClRuntime, ProfileNamesTheDevice) {
   EXPECT_EQ(count, 2u);
 }
 
-// OpenCL buffers are the device's own: a profile that leaves `memory` at
-// "host" is refused with the fix.
-TEST_F(OpenClRuntime, ProfileMustGiveTheDeviceItsOwnMemory) {
-  std::string path = testing::TempDir() + "peng_opencl_host_memory.toml";
+// A runtime on a profile with cpu0 and OpenCL device 0 in `memory` (and
+// `extra` lines for it); *rt is NULL if the runtime refused the profile.
+peng_status_t ProfileRuntime(const std::string& memory, const std::string& extra,
+                             peng_runtime_t* rt) {
+  std::string path = testing::TempDir() + "peng_opencl_memory_" + memory + ".toml";
   {
     std::ofstream(path) << "[[device]]\nname = \"cpu0\"\nbackend = \"cpu\"\n"
-                           "[[device]]\nname = \"gpu0\"\nbackend = \"opencl\"\nkind = \"gpu\"\n";
+                           "[[device]]\nname = \"opencl:0\"\nbackend = \"opencl\"\nkind = \"npu\"\n"
+                           "memory = \""
+                        << memory << "\"\n"
+                        << extra;
   }
   peng_runtime_options_t o;
   peng_runtime_options_init(&o);
   o.platform_path = path.c_str();
-  peng_runtime_t rt;
-  EXPECT_EQ(peng_runtime_create(&o, &rt), PENG_ERROR_INVALID_ARGUMENT);
-  std::string message = peng_last_error_message();
+  o.enable_trace = 1;
+  *rt = nullptr;
+  peng_status_t st = peng_runtime_create(&o, rt);
   std::remove(path.c_str());
-  EXPECT_NE(message.find("memory = \"discrete\""), std::string::npos) << message;
+  return st;
+}
+
+// Whether OpenCL device 0 works in host memory (host-unified memory with
+// fine-grained buffer SVM), asked of OpenCL directly.
+bool DeviceIsHostUnified() {
+  cl_platform_id platform;
+  cl_device_id first;
+  cl_bool unified = CL_FALSE;
+  cl_device_svm_capabilities svm = 0;
+  if (clGetPlatformIDs(1, &platform, nullptr) != CL_SUCCESS ||
+      clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &first, nullptr) != CL_SUCCESS ||
+      clGetDeviceInfo(first, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, nullptr) !=
+          CL_SUCCESS ||
+      clGetDeviceInfo(first, CL_DEVICE_SVM_CAPABILITIES, sizeof svm, &svm, nullptr) != CL_SUCCESS) {
+    return false;
+  }
+  return unified && (svm & CL_DEVICE_SVM_FINE_GRAIN_BUFFER);
+}
+
+// A device with memory of its own (zero_copy = false stands in for one on a
+// host-unified machine) in a profile that leaves `memory` at "host" is
+// refused with the fix.
+TEST_F(OpenClRuntime, DeviceWithItsOwnMemoryMustBeDiscrete) {
+  peng_runtime_t rt = nullptr;
+  EXPECT_EQ(ProfileRuntime("host", "zero_copy = false\n", &rt), PENG_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(peng_last_error_message()).find("memory = \"discrete\""),
+            std::string::npos)
+      << peng_last_error_message();
+  EXPECT_EQ(rt, nullptr);
+}
+
+// The copies between host memory and the device's a trace recorded.
+int CountTransfers(peng_runtime_t rt) {
+  std::string path = testing::TempDir() + "peng_opencl_transfers.json";
+  if (peng_runtime_write_trace(rt, path.c_str()) != PENG_OK) return -1;
+  std::ifstream in(path);
+  std::string trace{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::remove(path.c_str());
+  int count = 0;
+  for (size_t at = trace.find("\"transfer\""); at != std::string::npos;
+       at = trace.find("\"transfer\"", at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// axpb on opencl:0 with the data written and read through the runtime: in
+// host memory (memory = "host") the device works on the runtime's host
+// buffers with no copy in or out; with memory of its own, the same program
+// copies each input in and the output back. Results are checked either way.
+TEST_F(OpenClRuntime, HostUnifiedDeviceInHostMemoryRunsWithoutCopies) {
+  if (!DeviceIsHostUnified()) {
+    GTEST_SKIP() << "the OpenCL device has no host-unified memory with fine-grained SVM";
+  }
+  const int64_t n = 1001;
+  std::vector<float> a(n), b(n);
+  for (int64_t i = 0; i < n; ++i) a[i] = float(i % 13) - 6, b[i] = float(i) / 8;
+  for (const char* memory : {"host", "discrete"}) {
+    SCOPED_TRACE(memory);
+    peng_runtime_t rt = nullptr;
+    ASSERT_EQ(ProfileRuntime(memory, "", &rt), PENG_OK) << peng_last_error_message();
+    peng_device_t ocl;
+    ASSERT_EQ(peng_runtime_find_device(rt, "opencl:0", &ocl), PENG_OK);
+    peng_device_info_t info;
+    ASSERT_EQ(peng_device_info(ocl, &info), PENG_OK);
+    EXPECT_EQ(info.memory_space == 0, std::string(memory) == "host");
+    std::vector<uint8_t> bytes = OpenClModule(n, TestKernels());
+    peng_module_t module;
+    ASSERT_EQ(peng_module_load(rt, "ocl", bytes.data(), bytes.size(), &module), PENG_OK)
+        << peng_last_error_message();
+    peng_kernel_t axpb;
+    ASSERT_EQ(peng_module_find_kernel(module, "axpb", &axpb), PENG_OK);
+    peng_buffer_t ba, bb, bc;
+    ASSERT_EQ(peng_buffer_create(rt, n * 4, &ba), PENG_OK);
+    ASSERT_EQ(peng_buffer_create(rt, n * 4, &bb), PENG_OK);
+    ASSERT_EQ(peng_buffer_create(rt, n * 4, &bc), PENG_OK);
+    ASSERT_EQ(peng_buffer_write(ba, 0, n * 4, a.data()), PENG_OK);
+    ASSERT_EQ(peng_buffer_write(bb, 0, n * 4, b.data()), PENG_OK);
+    peng_graph_t g;
+    ASSERT_EQ(peng_graph_create(rt, &g), PENG_OK);
+    peng_tensor_arg_t args[] = {Tensor(ba, {n}), Tensor(bb, {n}), Tensor(bc, {n})};
+    const int64_t constants[] = {3, -2};
+    peng_task_options_t placed{0, ocl};
+    ASSERT_EQ(peng_graph_add_task(g, axpb, args, 3, constants, 2, &placed, nullptr), PENG_OK)
+        << peng_last_error_message();
+    ASSERT_EQ(Run(g), PENG_OK) << peng_last_error_message();
+    std::vector<float> c(n, NAN);
+    ASSERT_EQ(peng_buffer_read(bc, 0, n * 4, c.data()), PENG_OK);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(c[i], a[i] * 3.0f + b[i] - 2.0f) << "element " << i;  // exact in f32
+    }
+    uint64_t valid = 0;
+    ASSERT_EQ(peng_buffer_valid_spaces(bc, &valid), PENG_OK);
+    EXPECT_TRUE(valid & 1) << "the result is not valid in host memory";
+    if (info.memory_space == 0) {
+      EXPECT_EQ(CountTransfers(rt), 0) << "a device in host memory needs no copies";
+    } else {
+      EXPECT_EQ(CountTransfers(rt), 3) << "two inputs in, one result out";
+    }
+    peng_graph_release(g);
+    for (peng_buffer_t x : {ba, bb, bc}) peng_buffer_release(x);
+    peng_module_release(module);
+    peng_runtime_release(rt);
+  }
 }
 
 TEST_F(OpenClRuntime, VectorKernelWithConstants) {

@@ -35,3 +35,12 @@ __kernel void xor_key(__global const uint* in, __global uint* out, long key, lon
   if (i >= out_n) return;
   out[i] = in[i] ^ (uint)key;
 }
+
+// data[i] *= 2, and where[0] = the address the kernel sees data at: on a CPU
+// device that works in host memory, the host's address of the same bytes.
+__kernel void double_and_locate(__global uint* data, __global ulong* where, long data_n,
+                                long where_n) {
+  long i = get_global_id(0);
+  if (i == 0 && where_n >= 1) where[0] = (ulong)data;
+  if (i < data_n) data[i] *= 2;
+}

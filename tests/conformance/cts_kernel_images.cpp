@@ -1,0 +1,202 @@
+#include "cts_kernel_images.h"
+
+#include <algorithm>
+
+#include "cts_kernels.h"
+
+#ifdef PENG_CTS_OPENCL
+#include "artifact/module_file.h"
+
+// cts_kernels.cl, embedded by CMake (cts_kernels_cl.cpp.in).
+extern "C" const char peng_cts_opencl_source[];
+#endif
+
+namespace peng_cts {
+namespace {
+
+// The runtime tests' kernel signatures, shared by every image.
+const peng_arg_desc_t kGridArgs[] = {
+    {PENG_DTYPE_I32, PENG_ACCESS_WRITE, 3, {-1, -1, -1}},
+    {PENG_DTYPE_I32, PENG_ACCESS_READWRITE, 3, {-1, -1, -1}},
+};
+const peng_arg_desc_t kBytesArg[] = {{PENG_DTYPE_U8, PENG_ACCESS_READWRITE, 1, {-1}}};
+const peng_arg_desc_t kCounterArg[] = {{PENG_DTYPE_I32, PENG_ACCESS_READWRITE, 1, {1}}};
+const peng_arg_desc_t kMarkerArg[] = {{PENG_DTYPE_I32, PENG_ACCESS_WRITE, 1, {1}}};
+// ids: one workgroup per element of its rank-3 tensor.
+const peng_grid_dim_t kGridIds[3] = {{0, 0, 1}, {0, 1, 1}, {0, 2, 1}};
+const peng_grid_dim_t kGridScale[3] = {{0, 0, kScaleTile}, {}, {}};
+
+peng_status_t FindKernels(RuntimeKernels* k) {
+  peng_module_find_kernel(k->module, "ids", &k->ids);
+  peng_module_find_kernel(k->module, "scale", &k->scale);
+  if (k->no_fail.empty()) peng_module_find_kernel(k->module, "fail", &k->fail);
+  return peng_module_find_kernel(k->module, "mark", &k->mark);
+}
+
+// --------------------------------------------------------------------- host
+
+class HostImages : public KernelImages {
+ public:
+  std::string HalCode(CtsKernel kernel, const peng_device_info_t&,
+                      HalKernelCode* out) const override {
+    switch (kernel) {
+      case CtsKernel::kWorkgroupIds:
+        Fill("ids", cts_write_workgroup_ids, out);
+        break;
+      case CtsKernel::kFailOnWorkgroup:
+        Fill("fail", cts_fail_on_workgroup, out);
+        break;
+      case CtsKernel::kIncrement:
+        Fill("inc", cts_increment, out);
+        break;
+      case CtsKernel::kSpinUntilFlag:
+        Fill("spin", cts_spin_until_flag, out);
+        break;
+      case CtsKernel::kClaimThreadIndex:
+        Fill("claim", cts_claim_thread_index, out);
+        break;
+    }
+    return "";
+  }
+
+  peng_status_t LoadRuntimeKernels(peng_runtime_t rt, RuntimeKernels* k) const override {
+    peng_native_kernel_def_t defs[] = {
+        {"ids", "host", cts_write_workgroup_ids, 2, kGridArgs, 3, {}, nullptr},
+        {"scale", "host", cts_scale_bytes, 1, kBytesArg, 1, {}, nullptr},
+        {"fail", "host", cts_fail_on_workgroup, 1, kCounterArg, 1, {}, nullptr},
+        {"mark", "host", cts_mark, 1, kMarkerArg, 1, {}, nullptr},
+    };
+    std::copy(kGridIds, kGridIds + 3, defs[0].grid);
+    std::copy(kGridScale, kGridScale + 3, defs[1].grid);
+    peng_status_t st = peng_module_create_native(rt, "cts", defs, 4, &k->module);
+    if (st != PENG_OK) return st;
+    return FindKernels(k);
+  }
+
+ private:
+  static void Fill(const char* name, peng_kernel_fn_t fn, HalKernelCode* out) {
+    out->name = name;
+    out->entry.name = out->name.c_str();
+    out->entry.fn = fn;
+    out->entry.workgroup_size[0] = out->entry.workgroup_size[1] = out->entry.workgroup_size[2] = 1;
+    out->spec.target = "host";
+    out->spec.format = "native";
+    out->spec.features = "";
+    out->spec.entry_count = 1;
+    out->spec.entries = &out->entry;
+  }
+};
+
+// ------------------------------------------------------------------- opencl
+
+#ifdef PENG_CTS_OPENCL
+
+// The 64-bit counter of cts_increment needs 64-bit atomics.
+constexpr char kOpenClFeatures[] = "cl_khr_int64_base_atomics";
+
+class OpenClImages : public KernelImages {
+ public:
+  std::string HalCode(CtsKernel kernel, const peng_device_info_t& device,
+                      HalKernelCode* out) const override {
+    switch (kernel) {
+      case CtsKernel::kWorkgroupIds:
+        Fill("ids", "cts_write_workgroup_ids", out);
+        break;
+      case CtsKernel::kFailOnWorkgroup:
+        return "OpenCL C has no way for a kernel to fail its launch (no return status, no trap)";
+      case CtsKernel::kIncrement:
+        Fill("inc", "cts_increment", out);
+        break;
+      case CtsKernel::kSpinUntilFlag:
+        // The flag is a host variable passed by address. An OpenCL CPU device
+        // runs its kernels in this process (PoCL's pthread device), so they
+        // see it; a GPU or an accelerator does not share our address space.
+        if (device.kind != PENG_DEVICE_CPU) {
+          return "the busy kernel spins on a host variable by address, which only an OpenCL CPU "
+                 "device (in this process) can read";
+        }
+        Fill("spin", "cts_spin_until_flag", out);
+        break;
+      case CtsKernel::kClaimThreadIndex:
+        return "the thread-index promise belongs to the help slot, which runs host work";
+    }
+    return "";
+  }
+
+  peng_status_t LoadRuntimeKernels(peng_runtime_t rt, RuntimeKernels* k) const override {
+    namespace art = peng::artifact;
+    art::ModuleFile m;
+    m.producer = "peng_conformance_test";
+    auto kernel = [&](const char* name, std::vector<art::ArgInfo> args, uint32_t constants) {
+      art::KernelInfo info;
+      info.name = name;
+      info.args = std::move(args);
+      info.constant_count = constants;
+      m.kernels.push_back(std::move(info));
+    };
+    auto arg = [](const peng_arg_desc_t& d) {
+      return art::ArgInfo{d.dtype, d.access, std::vector<int64_t>(d.shape, d.shape + d.rank)};
+    };
+    kernel("ids", {arg(kGridArgs[0]), arg(kGridArgs[1])}, 3);
+    kernel("scale", {arg(kBytesArg[0])}, 1);
+    kernel("mark", {arg(kMarkerArg[0])}, 1);
+    art::Executable x;
+    x.target = "opencl";
+    x.format = "opencl-c";
+    x.features = {kOpenClFeatures};
+    std::string source = peng_cts_opencl_source;
+    x.code.assign(source.begin(), source.end());
+    auto entry = [&](uint32_t kernel_index, const char* symbol, const peng_grid_dim_t* grid) {
+      art::Entry e;
+      e.kernel = kernel_index;
+      e.symbol = symbol;
+      if (grid) std::copy(grid, grid + 3, e.launch.grid);
+      x.entries.push_back(std::move(e));
+    };
+    entry(0, "cts_write_workgroup_ids_3d", kGridIds);
+    entry(1, "cts_scale_bytes", kGridScale);
+    entry(2, "cts_mark", nullptr);
+    m.executables.push_back(std::move(x));
+    std::vector<uint8_t> bytes = art::Serialize(m);
+    k->no_fail = "OpenCL C has no way for a kernel to fail its launch";
+    peng_status_t st = peng_module_load(rt, "cts-opencl", bytes.data(), bytes.size(), &k->module);
+    if (st != PENG_OK) return st;
+    return FindKernels(k);
+  }
+
+ private:
+  static void Fill(const char* name, const char* symbol, HalKernelCode* out) {
+    out->name = name;
+    out->symbol = symbol;
+    out->source = peng_cts_opencl_source;
+    out->entry.name = out->name.c_str();
+    out->entry.symbol = out->symbol.c_str();
+    // One work-item per work-group: a work-group id is a CPU workgroup id.
+    out->entry.workgroup_size[0] = out->entry.workgroup_size[1] = out->entry.workgroup_size[2] = 1;
+    out->spec.target = "opencl";
+    out->spec.format = "opencl-c";
+    out->spec.code = out->source.data();
+    out->spec.code_size = out->source.size();
+    out->spec.features = kOpenClFeatures;
+    out->spec.entry_count = 1;
+    out->spec.entries = &out->entry;
+  }
+};
+
+#endif  // PENG_CTS_OPENCL
+
+}  // namespace
+
+const KernelImages& HostKernelImages() {
+  static const HostImages images;
+  return images;
+}
+
+#ifdef PENG_CTS_OPENCL
+const KernelImages& OpenClKernelImages() {
+  static const OpenClImages images;
+  return images;
+}
+#endif
+
+}  // namespace peng_cts
