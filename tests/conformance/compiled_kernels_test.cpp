@@ -1,7 +1,6 @@
 // Compiled kernels through the device interface: tests/conformance/kernels.mlir
-// as pengc compiled it (host, rvv and opencl) and workspace_kernels.mlir
-// (host and rvv), loaded and dispatched through each
-// backend's vtables with no runtime in between, the way the runtime does it:
+// as pengc compiled it (host, rvv and opencl), loaded and dispatched through
+// each backend's vtables with no runtime in between, the way the runtime does it:
 // one load per executable, entries by index, the grid, work-group size and
 // workspace from each entry's launch metadata. Results are checked against
 // plain C++ references. A backend runs every executable it says it supports;
