@@ -102,6 +102,10 @@ struct Device {
   // Test setting `force_out_of_resources = N`: the next N launch attempts
   // fail as if clEnqueueNDRangeKernel said CL_OUT_OF_RESOURCES.
   std::atomic<uint64_t> force_out_of_resources{0};
+  // Test setting `force_device_lost = N`: after N more launches, the device
+  // behaves as lost (the next launch fails as CL_DEVICE_NOT_AVAILABLE would).
+  // -1: never.
+  std::atomic<int64_t> force_device_lost{-1};
 
   // "device 'opencl:0' (pthread-... (Portable Computing Language))", for messages.
   std::string Describe() const;

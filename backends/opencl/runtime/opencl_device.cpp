@@ -220,7 +220,7 @@ bool IsOff(const char* value) {
 // clBuildProgram after the device's own), `zero_copy = false` (treat a
 // host-unified device as one with memory of its own: plain buffers, copies;
 // applied in CreateDevice, after the device's figures are read), and the
-// test-only `force_out_of_resources = N`.
+// test-only `force_out_of_resources = N` and `force_device_lost = N`.
 peng_status_t ApplySettings(Device* dev, const peng_hal_device_params_t* params) {
   dev->cache_dir = ProgramCacheDir();
   if (const char* dir = peng_hal_setting(params, "cache_dir")) dev->cache_dir = dir;
@@ -229,6 +229,16 @@ peng_status_t ApplySettings(Device* dev, const peng_hal_device_params_t* params)
   }
   if (const char* options = peng_hal_setting(params, "build_options")) {
     dev->build_options = options;
+  }
+  if (const char* n = peng_hal_setting(params, "force_device_lost")) {
+    char* end = nullptr;
+    long long count = std::strtoll(n, &end, 10);
+    if (!*n || *end || count < 0) {
+      std::string msg =
+          "OpenCL device '" + dev->name + "': force_device_lost = '" + n + "' is not a count";
+      return dev->Fail(PENG_ERROR_INVALID_ARGUMENT, msg);
+    }
+    dev->force_device_lost = count;
   }
   if (const char* n = peng_hal_setting(params, "force_out_of_resources")) {
     char* end = nullptr;

@@ -312,6 +312,15 @@ std::string Dims(const size_t* v) {
 }
 
 // One forced CL_OUT_OF_RESOURCES (setting force_out_of_resources), if any is left.
+// Counts a launch down to the test setting's loss; true once it is reached.
+bool ForcedLoss(Device* dev) {
+  int64_t left = dev->force_device_lost.load();
+  while (left > 0) {
+    if (dev->force_device_lost.compare_exchange_weak(left, left - 1)) return false;
+  }
+  return left == 0;
+}
+
 bool TakeForcedFailure(Device* dev) {
   uint64_t left = dev->force_out_of_resources.load();
   while (left > 0) {
@@ -342,6 +351,7 @@ peng_status_t EnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t
   auto* q = reinterpret_cast<Queue*>(queue);
   Device* dev = q->device;
   if (dev->lost) return dev->Fail(PENG_ERROR_DEVICE_LOST, dev->Describe() + " is lost");
+  if (ForcedLoss(dev)) return dev->FailCl(CL_DEVICE_NOT_AVAILABLE, "launch (force_device_lost)");
   auto* exe = reinterpret_cast<Executable*>(d->executable);
   if (!exe || d->entry >= exe->entries.size()) {
     return dev->Fail(PENG_ERROR_INVALID_ARGUMENT, "launch of entry " + std::to_string(d->entry) +

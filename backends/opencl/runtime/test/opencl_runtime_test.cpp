@@ -431,6 +431,97 @@ TEST_F(OpenClRuntime, GraphMixesCpuAndOpenClTasks) {
   peng_module_release(host_module);
 }
 
+// A device lost mid-run (the test setting makes the second launch see
+// CL_DEVICE_NOT_AVAILABLE): that task fails with PENG_ERROR_DEVICE_LOST, the
+// device reports itself lost, later work for it fails at once, and the
+// runtime goes on with the CPU.
+TEST_F(OpenClRuntime, LostDeviceFailsItsTasksAndTheRuntimeGoesOn) {
+  peng_runtime_t rt = nullptr;
+  ASSERT_EQ(ProfileRuntime("discrete", "force_device_lost = 1\n", &rt), PENG_OK)
+      << peng_last_error_message();
+  const int64_t n = 64;
+  std::vector<uint8_t> bytes = OpenClModule(n, TestKernels());
+  peng_module_t module;
+  ASSERT_EQ(peng_module_load(rt, "ocl", bytes.data(), bytes.size(), &module), PENG_OK)
+      << peng_last_error_message();
+  peng_kernel_t axpb;
+  ASSERT_EQ(peng_module_find_kernel(module, "axpb", &axpb), PENG_OK);
+  std::vector<peng_buffer_t> buffers;
+  auto buffer = [&](float value) {
+    peng_buffer_t b = nullptr;
+    std::vector<float> v(n, value);
+    EXPECT_EQ(peng_buffer_create(rt, n * 4, &b), PENG_OK);
+    EXPECT_EQ(peng_buffer_write(b, 0, n * 4, v.data()), PENG_OK);
+    buffers.push_back(b);
+    return b;
+  };
+  auto run = [&](peng_buffer_t out) {
+    peng_graph_t g;
+    EXPECT_EQ(peng_graph_create(rt, &g), PENG_OK);
+    peng_tensor_arg_t args[] = {Tensor(buffer(1.0f), {n}), Tensor(buffer(2.0f), {n}),
+                                Tensor(out, {n})};
+    const int64_t constants[] = {3, 4};
+    EXPECT_EQ(peng_graph_add_task(g, axpb, args, 3, constants, 2, nullptr, nullptr), PENG_OK);
+    peng_event_t done;
+    peng_status_t st = peng_graph_submit(g, nullptr, 0, &done);
+    if (st == PENG_OK) {
+      st = peng_event_wait(done, PENG_WAIT_FOREVER);
+      peng_event_release(done);
+    }
+    peng_graph_release(g);
+    return st;
+  };
+  peng_buffer_t first = buffer(NAN);
+  ASSERT_EQ(run(first), PENG_OK) << peng_last_error_message();
+  std::vector<float> c(n);
+  ASSERT_EQ(peng_buffer_read(first, 0, n * 4, c.data()), PENG_OK);
+  EXPECT_EQ(c[n - 1], 1.0f * 3 + 2.0f + 4);
+
+  EXPECT_EQ(run(buffer(NAN)), PENG_ERROR_DEVICE_LOST);
+  // The scheduler's lost-device path looked for another device to run it.
+  EXPECT_NE(std::string(peng_last_error_message()).find("lost"), std::string::npos)
+      << peng_last_error_message();
+  peng_device_t ocl;
+  ASSERT_EQ(peng_runtime_find_device(rt, "opencl:0", &ocl), PENG_OK);
+  peng_device_info_t info;
+  ASSERT_EQ(peng_device_info(ocl, &info), PENG_OK);
+  EXPECT_NE(info.lost, 0u);
+  EXPECT_NE(run(buffer(NAN)), PENG_OK);  // nothing else runs opencl code
+
+  // The CPU still runs.
+  peng_native_kernel_def_t def{};
+  peng_arg_desc_t negate_args[2] = {};
+  for (auto& a : negate_args) a.dtype = PENG_DTYPE_F32, a.rank = 1, a.shape[0] = n;
+  negate_args[0].access = PENG_ACCESS_READ;
+  negate_args[1].access = PENG_ACCESS_WRITE;
+  def.name = "negate";
+  def.target = "host";
+  def.fn = Negate;
+  def.arg_count = 2;
+  def.args = negate_args;
+  peng_module_t host_module;
+  ASSERT_EQ(peng_module_create_native(rt, "host", &def, 1, &host_module), PENG_OK);
+  peng_kernel_t negate;
+  ASSERT_EQ(peng_module_find_kernel(host_module, "negate", &negate), PENG_OK);
+  peng_graph_t g;
+  ASSERT_EQ(peng_graph_create(rt, &g), PENG_OK);
+  peng_buffer_t out = buffer(NAN);
+  peng_tensor_arg_t args[] = {Tensor(first, {n}), Tensor(out, {n})};
+  ASSERT_EQ(peng_graph_add_task(g, negate, args, 2, nullptr, 0, nullptr, nullptr), PENG_OK);
+  peng_event_t done;
+  ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
+  EXPECT_EQ(peng_event_wait(done, PENG_WAIT_FOREVER), PENG_OK) << peng_last_error_message();
+  peng_event_release(done);
+  peng_graph_release(g);
+  ASSERT_EQ(peng_buffer_read(out, 0, n * 4, c.data()), PENG_OK);
+  EXPECT_EQ(c[0], -9.0f);
+
+  for (peng_buffer_t b : buffers) peng_buffer_release(b);
+  peng_module_release(host_module);
+  peng_module_release(module);
+  peng_runtime_release(rt);
+}
+
 TEST_F(OpenClRuntime, ProgramThatDoesNotBuildIsRefusedWithItsLog) {
   std::string broken = TestKernels() + "\n__kernel void extra(__global float* x) { x[0] = "
                                        "peng_no_such_symbol; }\n";
