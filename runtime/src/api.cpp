@@ -1,6 +1,7 @@
 // The C ABI: checks every handle and argument, then calls into the C++ core.
 // No exception crosses it: any that escapes the core becomes
 // PENG_ERROR_INTERNAL (or OUT_OF_MEMORY) with its message.
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -184,6 +185,22 @@ peng_status_t peng_device_info(peng_device_t device, peng_device_info_t* out_inf
   *out_info = d->info();
   out_info->lost = d->lost() ? 1 : 0;
   return PENG_OK;
+}
+
+peng_status_t peng_device_describe(peng_device_t device, char* out, size_t size,
+                                   size_t* out_length) {
+  return Guard([&] {
+    PENG_LOOKUP(Device, d, device, "device");
+    if (size > 0 && !out) return Report(PENG_ERROR_INVALID_ARGUMENT, "out is NULL");
+    std::string text = d->Describe();
+    if (out_length) *out_length = text.size();
+    if (size > 0) {
+      size_t n = std::min(text.size(), size - 1);
+      std::memcpy(out, text.data(), n);
+      out[n] = '\0';
+    }
+    return PENG_OK;
+  });
 }
 
 // ------------------------------------------------------------------ buffers

@@ -83,6 +83,30 @@ TEST_F(ApiTest, MadeUpHandlesAreRejected) {
                 peng_runtime_device_count(reinterpret_cast<peng_runtime_t>(uintptr_t(8)), &count));
 }
 
+// The CPU backend's description (HAL `describe`): its threads and ISA
+// features; a short buffer gets a cut, terminated text and the full length;
+// bad handles and a NULL buffer with room are refused.
+TEST_F(ApiTest, DescribeADevice) {
+  peng_device_t cpu;
+  ASSERT_EQ(peng_runtime_find_device(rt_, "cpu0", &cpu), PENG_OK);
+  size_t length = 0;
+  EXPECT_STATUS(PENG_OK, peng_device_describe(cpu, nullptr, 0, &length));
+  ASSERT_GT(length, 0u);
+  std::string text(length + 1, '\0');
+  EXPECT_STATUS(PENG_OK, peng_device_describe(cpu, &text[0], text.size(), nullptr));
+  text.resize(length);
+  EXPECT_EQ(text.rfind("Threads: ", 0), 0u) << text;
+  EXPECT_NE(text.find("\nISA features: "), std::string::npos) << text;
+  char cut[4] = "xxx";
+  size_t full = 0;
+  EXPECT_STATUS(PENG_OK, peng_device_describe(cpu, cut, sizeof cut, &full));
+  EXPECT_EQ(full, length);
+  EXPECT_EQ(std::string(cut), "Thr");
+  EXPECT_STATUS(PENG_ERROR_INVALID_ARGUMENT, peng_device_describe(cpu, nullptr, 4, &length));
+  EXPECT_STATUS(PENG_ERROR_INVALID_HANDLE,
+                peng_device_describe(reinterpret_cast<peng_device_t>(graph_), cut, 4, &length));
+}
+
 TEST_F(ApiTest, HandleOfAnotherTypeIsRejected) {
   uint64_t size;
   // A graph handle passed where a buffer is expected.

@@ -141,6 +141,26 @@ int main(int argc, char** argv) {
     }
     if (info.peak_gflops > 0) std::printf("  Modelled peak       %.1f GFLOP/s\n", info.peak_gflops);
     std::printf("  State               %s\n", info.lost ? "LOST" : "ok");
+    // The backend's own figures (an OpenCL device's limits, as clinfo has them).
+    size_t length = 0;
+    if (peng_device_describe(d, nullptr, 0, &length) == PENG_OK && length > 0) {
+      std::string text(length + 1, '\0');
+      peng_device_describe(d, &text[0], text.size(), &length);
+      text.resize(length);
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        size_t colon = line.find(": ");
+        if (colon != std::string::npos) {
+          std::printf("  %-19s %s\n", line.substr(0, colon).c_str(), line.substr(colon + 2).c_str());
+        } else if (!line.empty()) {
+          std::printf("  %s\n", line.c_str());
+        }
+        start = end + 1;
+      }
+    }
   }
   if (json) std::printf("%s\n", nlohmann::json{{"devices", devices}}.dump(2).c_str());
   peng_runtime_release(rt);

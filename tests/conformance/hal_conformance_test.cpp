@@ -4,7 +4,8 @@
 //
 // Contract points checked here (peng/hal.h):
 //   - the factory: ABI version, name, enumerate >= 1, create/destroy;
-//   - query_info reports the name and memory space it was given;
+//   - query_info reports the name and memory space it was given; describe
+//     (optional) gives "Name: value" lines within the room given;
 //   - supports()/load_executable for the backend's own kernel images, and
 //     "host" kernels only where it runs them; queues;
 //   - copies host -> buffer -> buffer -> host, byte-exact, odd sizes;
@@ -471,6 +472,34 @@ TEST_P(HalConformanceTest, QueryInfoIsSane) {
     EXPECT_GE(info.max_workgroups, 1u);
   }
   if (backend().Has(kHostKernels)) EXPECT_NE(std::strstr(info.target, "host"), nullptr);
+}
+
+// describe (optional): "Name: value" lines; the full length whatever the
+// room; never more than `size` bytes, always terminated.
+TEST_P(HalConformanceTest, DescribeIsSane) {
+  Open();
+  auto describe = DeviceVt()->describe;
+  if (!describe) GTEST_SKIP() << "no describe (optional)";
+  size_t length = 0;
+  ASSERT_EQ(describe(device_, nullptr, 0, &length), PENG_OK);
+  std::string text(length + 8, '#');
+  size_t again = 0;
+  ASSERT_EQ(describe(device_, &text[0], length + 1, &again), PENG_OK);
+  EXPECT_EQ(again, length);
+  EXPECT_EQ(text[length], '\0');
+  EXPECT_EQ(text[length + 1], '#') << "wrote past the size given";
+  text.resize(length);
+  EXPECT_EQ(text.find('\0'), std::string::npos);
+  for (size_t start = 0; start < text.size();) {
+    size_t end = std::min(text.find('\n', start), text.size());
+    EXPECT_NE(text.substr(start, end - start).find(": "), std::string::npos)
+        << "line '" << text.substr(start, end - start) << "' is not 'Name: value'";
+    start = end + 1;
+  }
+  char small[5] = "####";
+  ASSERT_EQ(describe(device_, small, 3, &again), PENG_OK);
+  EXPECT_EQ(small[2], '\0');
+  EXPECT_EQ(small[3], '#');
 }
 
 // ------------------------------------------------------------------- queues

@@ -909,6 +909,31 @@ std::string MissingFeatures(const char* features) {
   return missing;
 }
 
+// The ISA features module.peng's host code may ask for that this CPU has
+// (what the loader checks), and the device's threads.
+peng_status_t DeviceDescribe(peng_hal_device_t* d, char* out, size_t size, size_t* out_length) {
+  auto* dev = reinterpret_cast<CpuDevice*>(d);
+  std::string features, disabled;
+#if defined(__x86_64__)
+  for (const char* f : peng::cpu_isa::kX86Features) {
+    if (CpuHasFeature(f)) features += (features.empty() ? "" : ",") + std::string(f);
+    if (IsaDisabled(f)) disabled += (disabled.empty() ? "" : ",") + std::string(f);
+  }
+#elif defined(__riscv)
+  if (CpuHasFeature("v")) features = "v";
+#endif
+  std::string text = "Threads: " + std::to_string(dev->threads) + "\nISA features: " +
+                     (features.empty() ? std::string("(none checked)") : features) + "\n";
+  if (!disabled.empty()) text += "ISA features disabled: " + disabled + " (PENG_CPU_ISA_DISABLE)\n";
+  if (out_length) *out_length = text.size();
+  if (size > 0 && out) {
+    size_t n = std::min(text.size(), size - 1);
+    std::memcpy(out, text.data(), n);
+    out[n] = '\0';
+  }
+  return PENG_OK;
+}
+
 bool HasTarget(const CpuDevice* dev, const char* target) {
   const std::string& t = dev->targets;
   size_t start = 0;
@@ -1040,6 +1065,7 @@ const peng_hal_device_vtable_t kDeviceVtable = {
     /*.load_executable = */ DeviceLoadExecutable,
     /*.create_queue = */ DeviceCreateQueue,
     /*.check_health = */ nullptr,  // (optional) a CPU is never lost
+    /*.describe = */ DeviceDescribe,
 };
 
 peng_status_t Enumerate(uint32_t* out_count) {

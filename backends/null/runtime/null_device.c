@@ -114,6 +114,7 @@ static const peng_hal_device_vtable_t null_device_vtable = {
     /*.load_executable = */ null_device_load_executable,
     /*.create_queue = */ null_device_create_queue,
     /*.check_health = */ NULL, /* (optional) */
+    /*.describe = */ NULL,     /* (optional) */
 };
 
 /* --------------------------------------------------------------- factory */

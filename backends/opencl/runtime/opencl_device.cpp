@@ -199,6 +199,68 @@ peng_status_t DeviceCheckHealth(peng_hal_device_t* d) {
   return dev->lost ? PENG_ERROR_DEVICE_LOST : PENG_OK;
 }
 
+// What clinfo shows and a user checks, one "Name: value" per line.
+peng_status_t DeviceDescribe(peng_hal_device_t* d, char* out, size_t size, size_t* out_length) {
+  auto* dev = reinterpret_cast<Device*>(d);
+  cl_device_id id = dev->id;
+  auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
+  auto has = [&](const char* ext) { return dev->extensions.find(ext) != std::string::npos; };
+  cl_device_type type = ClDeviceValue<cl_device_type>(id, CL_DEVICE_TYPE, 0);
+  std::string kind = (type & CL_DEVICE_TYPE_GPU)           ? "GPU"
+                     : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "ACCELERATOR"
+                     : (type & CL_DEVICE_TYPE_CUSTOM)      ? "CUSTOM"
+                     : (type & CL_DEVICE_TYPE_CPU)         ? "CPU"
+                                                           : "other";
+  auto local_type = ClDeviceValue<cl_device_local_mem_type>(id, CL_DEVICE_LOCAL_MEM_TYPE, CL_LOCAL);
+  auto mib = [](uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; };
+  auto width = [&](cl_device_info q) { return std::to_string(ClDeviceValue<cl_uint>(id, q, 0)); };
+  std::string text =
+      "OpenCL platform: " + ClPlatformString(dev->platform, CL_PLATFORM_NAME) + ", " +
+      ClPlatformString(dev->platform, CL_PLATFORM_VERSION) +
+      "\nOpenCL device: " + ClDeviceString(id, CL_DEVICE_NAME) + " (" +
+      ClDeviceString(id, CL_DEVICE_VENDOR) + "), type " + kind +
+      "\nDevice version: " + ClDeviceString(id, CL_DEVICE_VERSION) + ", " +
+      ClDeviceString(id, CL_DEVICE_PROFILE) +
+      "\nDriver version: " + ClDeviceString(id, CL_DRIVER_VERSION) +
+      "\nOpenCL C version: " + ClDeviceString(id, CL_DEVICE_OPENCL_C_VERSION) +
+      "\nMax compute units: " + std::to_string(dev->compute_units) +
+      "\nMax clock frequency: " +
+      std::to_string(ClDeviceValue<cl_uint>(id, CL_DEVICE_MAX_CLOCK_FREQUENCY, 0)) + " MHz" +
+      "\nMax work-group size: " + std::to_string(dev->max_workgroup_size) +
+      "\nMax work-item sizes: " + std::to_string(dev->max_item_sizes[0]) + "x" +
+      std::to_string(dev->max_item_sizes[1]) + "x" + std::to_string(dev->max_item_sizes[2]) +
+      "\nLocal memory: " +
+      std::to_string(ClDeviceValue<cl_ulong>(id, CL_DEVICE_LOCAL_MEM_SIZE, 0) >> 10) + " KiB (" +
+      (local_type == CL_LOCAL ? "dedicated" : "in global memory") + ")" +
+      "\nGlobal memory: " + mib(dev->global_memory) + ", max allocation " +
+      mib(dev->max_allocation) +
+      "\nGlobal memory cache: " +
+      std::to_string(ClDeviceValue<cl_ulong>(id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, 0) >> 10) +
+      " KiB" +
+      "\nPreferred vector widths: char " + width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_CHAR) +
+      ", short " + width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_SHORT) + ", int " +
+      width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT) + ", long " +
+      width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_LONG) + ", half " +
+      width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_HALF) + ", float " +
+      width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT) + ", double " +
+      width(CL_DEVICE_PREFERRED_VECTOR_WIDTH_DOUBLE) +
+      "\nfp64 (cl_khr_fp64): " + yes(has(" cl_khr_fp64 ")) +
+      "\nfp16 (cl_khr_fp16): " + yes(has(" cl_khr_fp16 ")) +
+      "\nHost-unified memory: " +
+      yes(ClDeviceValue<cl_bool>(id, CL_DEVICE_HOST_UNIFIED_MEMORY, CL_FALSE)) +
+      (dev->host_unified ? " (buffers mapped without copies)" : "") +
+      "\nOut-of-order queue: " + yes(dev->out_of_order) +
+      "\nProgram cache: " + (dev->cache_dir.empty() ? std::string("off") : dev->cache_dir) +
+      "\nBuild options: " + dev->build_options + "\n";
+  if (out_length) *out_length = text.size();
+  if (size > 0 && out) {
+    size_t n = std::min(text.size(), size - 1);
+    std::memcpy(out, text.data(), n);
+    out[n] = '\0';
+  }
+  return PENG_OK;
+}
+
 const peng_hal_device_vtable_t kDeviceVtable = {
     /*.destroy = */ DeviceDestroy,
     /*.query_info = */ DeviceQueryInfo,
@@ -207,6 +269,7 @@ const peng_hal_device_vtable_t kDeviceVtable = {
     /*.load_executable = */ DeviceLoadExecutable,
     /*.create_queue = */ DeviceCreateQueue,
     /*.check_health = */ DeviceCheckHealth,
+    /*.describe = */ DeviceDescribe,
 };
 
 peng_status_t KeepStatus(peng_status_t code, const char*) { return code; }

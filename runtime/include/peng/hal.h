@@ -60,8 +60,10 @@ extern "C" {
  * peng_hal_device_params_t.set_error, backend settings as key/value text,
  * the optional queue slot `help`, device-side ordering (dispatch ids and
  * waits, PENG_HAL_QUEUE_ORDERING), and the embedded peng_dispatch_state_t
- * gained workspace_size (kernel ABI 2). */
-#define PENG_HAL_ABI_VERSION 3
+ * gained workspace_size (kernel ABI 2).
+ * 4: the optional device slot `describe` (a backend's own figures for tools
+ * such as peng-info). */
+#define PENG_HAL_ABI_VERSION 4
 #define PENG_HAL_EXPORT PENG_API
 #define PENG_HAL_PLUGIN_SYMBOL "peng_hal_plugin_register"
 
@@ -168,6 +170,12 @@ typedef struct peng_hal_device_vtable {
   peng_status_t (*create_queue)(peng_hal_device_t* device, peng_hal_queue_t** out_queue);
   /* PENG_OK while healthy; PENG_ERROR_DEVICE_LOST once lost, for good. */
   peng_status_t (*check_health)(peng_hal_device_t* device);
+  /* (optional) What the device is beyond peng_device_info_t, as text: one
+   * "Name: value" per line (a driver's version, its limits). Writes at most
+   * `size` bytes including the NUL; *out_length is the text's full length
+   * (without the NUL), so a caller can ask again with more room. */
+  peng_status_t (*describe)(peng_hal_device_t* device, char* out, size_t size,
+                            size_t* out_length);
 } peng_hal_device_vtable_t;
 
 typedef struct peng_hal_buffer_vtable {

@@ -185,6 +185,12 @@ typedef struct peng_device_info {
 } peng_device_info_t;
 
 PENG_API peng_status_t peng_device_info(peng_device_t device, peng_device_info_t* out_info);
+/* The backend's own description of the device: "Name: value" lines (an OpenCL
+ * device's driver and limits, as clinfo shows them), "" when it gives none.
+ * Writes at most `size` bytes including the NUL (out may be NULL when size is
+ * 0); *out_length (optional) is the full length without the NUL. */
+PENG_API peng_status_t peng_device_describe(peng_device_t device, char* out, size_t size,
+                                            size_t* out_length);
 
 /* ------------------------------------------------------------------ buffer */
 

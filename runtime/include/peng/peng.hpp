@@ -89,6 +89,15 @@ class Device {
     return i;
   }
   std::string name() const { return info().name; }
+  // The backend's "Name: value" lines (peng_device_describe); "" without any.
+  std::string describe() const {
+    size_t length = 0;
+    Check(peng_device_describe(h_, nullptr, 0, &length));
+    std::string text(length + 1, '\0');
+    Check(peng_device_describe(h_, &text[0], text.size(), &length));
+    text.resize(length < text.size() ? length : text.size() - 1);
+    return text;
+  }
 
  private:
   peng_device_t h_ = nullptr;

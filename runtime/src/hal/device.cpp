@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <string>
 
 namespace peng::rt {
@@ -164,6 +165,17 @@ Status Device::WaitIdle(uint64_t timeout_ns) {
   peng_status_t st = PENG_HAL_VTABLE(queue_, peng_hal_queue_vtable_t)->wait_idle(queue_, timeout_ns);
   if (st != PENG_OK) return Error(st, "device '", name(), "': wait_idle failed");
   return OkStatus();
+}
+
+std::string Device::Describe() {
+  auto describe = vtable()->describe;
+  if (!describe) return {};
+  size_t length = 0;
+  if (describe(hal_, nullptr, 0, &length) != PENG_OK) return {};
+  std::string text(length + 1, '\0');
+  if (describe(hal_, text.data(), text.size(), &length) != PENG_OK) return {};
+  text.resize(std::min(length, text.size() - 1));
+  return text;
 }
 
 Status Device::CheckHealth() {

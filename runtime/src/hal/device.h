@@ -64,6 +64,8 @@ class Device : public RefCounted<Device> {
   }
   // Asks the backend whether the device is still there.
   Status CheckHealth();
+  // The backend's "Name: value" lines (HAL `describe`), "" without one.
+  std::string Describe();
 
  private:
   Device() = default;

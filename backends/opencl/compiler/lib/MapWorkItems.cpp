@@ -9,6 +9,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mlir::peng::opencl {
@@ -54,6 +55,10 @@ static Access accessesOf(Operation *root) {
 static bool intersects(const llvm::DenseSet<Value> &a, const llvm::DenseSet<Value> &b) {
   return llvm::any_of(a, [&](Value v) { return b.contains(v); });
 }
+
+/// Elements of the contiguous dimension each work-item takes, at most, in
+/// kernels that are not whole-group.
+constexpr int64_t kElementsPerWorkItem = 4;
 
 /// The grid that fits `func`'s output: x along its last dimension in groups
 /// of up to `maxX` work-items, y along the one before (one row per group),
@@ -124,7 +129,13 @@ static FailureOr<LaunchShape> chooseLaunch(func::FuncOp func, const Access &all,
     add(last, dims[last]);
   } else {
     shape.workgroupSize[0] = std::min<int64_t>(maxX, llvm::PowerOf2Ceil(dims[last]));
-    add(last, shape.workgroupSize[0]);
+    // Several elements per work-item along x (up to kElementsPerWorkItem,
+    // strided by the global size, so neighbours still touch neighbours):
+    // fewer, fuller work-groups.
+    int64_t each = std::clamp<int64_t>(
+        int64_t(llvm::bit_floor(uint64_t(dims[last] / shape.workgroupSize[0]))), 1,
+        kElementsPerWorkItem);
+    add(last, shape.workgroupSize[0] * each);
   }
   // y: the dimension before, unless the split walks it; then one group
   // (the rule must still be there for z to follow it).

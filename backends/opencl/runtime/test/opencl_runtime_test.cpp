@@ -522,6 +522,28 @@ TEST_F(OpenClRuntime, LostDeviceFailsItsTasksAndTheRuntimeGoesOn) {
   peng_runtime_release(rt);
 }
 
+// The device's own figures (HAL `describe`): what clinfo shows, the build
+// options the kernels see; a short buffer gets a cut, terminated text and the
+// full length.
+TEST_F(OpenClRuntime, DescribesTheDeviceLikeClinfo) {
+  size_t length = 0;
+  ASSERT_EQ(peng_device_describe(ocl_, nullptr, 0, &length), PENG_OK);
+  ASSERT_GT(length, 0u);
+  std::string text(length + 1, '\0');
+  ASSERT_EQ(peng_device_describe(ocl_, &text[0], text.size(), &length), PENG_OK);
+  text.resize(length);
+  for (const char* want : {"OpenCL device: ", "Driver version: ", "Max work-group size: ",
+                           "Max work-item sizes: ", "Local memory: ", "fp64 (cl_khr_fp64): ",
+                           "Build options: -DPENG_DEVICE_LOCAL_MEM_DEDICATED="}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+  }
+  char cut[10];
+  size_t full = 0;
+  ASSERT_EQ(peng_device_describe(ocl_, cut, sizeof cut, &full), PENG_OK);
+  EXPECT_EQ(full, length);
+  EXPECT_EQ(std::string(cut), text.substr(0, 9));
+}
+
 TEST_F(OpenClRuntime, ProgramThatDoesNotBuildIsRefusedWithItsLog) {
   std::string broken = TestKernels() + "\n__kernel void extra(__global float* x) { x[0] = "
                                        "peng_no_such_symbol; }\n";
