@@ -76,3 +76,10 @@ func.func @matmul_tb_37x29x45(%a: tensor<37x29xf32>, %b: tensor<45x29xf32>) -> t
   %r = linalg.matmul_transpose_b ins(%a, %b : tensor<37x29xf32>, tensor<45x29xf32>) outs(%c : tensor<37x45xf32>) -> tensor<37x45xf32>
   return %r : tensor<37x45xf32>
 }
+
+// C_out = C + A * B, accumulating into an input: each workgroup copies its
+// own tile of C (a split of the whole copy would race between workgroups).
+func.func @matmul_acc_130x21x70(%a: tensor<130x21xf32>, %b: tensor<21x70xf32>, %c: tensor<130x70xf32>) -> tensor<130x70xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<130x21xf32>, tensor<21x70xf32>) outs(%c : tensor<130x70xf32>) -> tensor<130x70xf32>
+  return %r : tensor<130x70xf32>
+}

@@ -86,6 +86,9 @@ const std::map<std::string, Reference>& References() {
           Tensor m = Matmul(in[0], in[1]);
           return std::vector{Unary(Binary(m, in[2], [](double a, double b) { return a + b; }), Relu)};
         }}},
+      {"matmul_acc", {1, {1e-5, 1e-4}, [](auto& in) {
+         return std::vector{Binary(Matmul(in[0], in[1]), in[2], plus)};
+       }}},
       {"matmul_tb", {1, {1e-5, 1e-4}, [](auto& in) {
          return std::vector{Matmul(in[0], Transpose(in[1], {1, 0}))};
        }}},

@@ -59,6 +59,34 @@ static FailureOr<Split> chooseSplit(func::FuncOp func, int64_t maxWorkgroups,
   return Split{root, loop, dest.getArgNumber(), int64_t(*dim), tile};
 }
 
+/// An op that accumulates into a kernel input (C = C_in + A * B, its init a
+/// read-only argument) gets that init copied into a fresh tensor by a
+/// linalg.copy first. The split then fuses the copy into each workgroup's
+/// tile, as it does a fill; left to bufferization, the copy is of the whole
+/// tensor in every workgroup, each of which then writes all of it back over
+/// the others' results.
+static void copyReadOnlyInits(func::FuncOp func) {
+  SmallVector<OpOperand *> inits;
+  func.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics())
+      return;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      auto input = init.get().getDefiningOp<bufferization::ToTensorOp>();
+      if (input && !input.getWritable())
+        inits.push_back(&init);
+    }
+  });
+  OpBuilder b(func.getContext());
+  for (OpOperand *init : inits) {
+    Operation *op = init->getOwner();
+    b.setInsertionPoint(op);
+    auto type = cast<RankedTensorType>(init->get().getType());
+    Value empty = b.create<tensor::EmptyOp>(op->getLoc(), type.getShape(), type.getElementType());
+    Value copy = b.create<linalg::CopyOp>(op->getLoc(), init->get(), empty).getResult(0);
+    init->set(copy);
+  }
+}
+
 namespace {
 struct PengDistributeWorkgroupsPass
     : mlir::peng::impl::PengDistributeWorkgroupsBase<PengDistributeWorkgroupsPass> {
@@ -68,6 +96,7 @@ struct PengDistributeWorkgroupsPass
     func::FuncOp func = getOperation();
     MLIRContext *ctx = func.getContext();
     Builder b(ctx);
+    copyReadOnlyInits(func);
     FailureOr<Split> split = chooseSplit(func, std::max<int64_t>(maxWorkgroups, 1),
                                           std::max<int64_t>(minContractionTile, 1),
                                           std::max<int64_t>(tileMultiple, 1));

@@ -143,6 +143,7 @@ void $NAME($PARAMS) {
 #endif
         for (int r = 0; r < PENG_GEMM_RM && row0 + r < M; ++r) {
           __global $TC* cr = c + (row0 + r) * sCm;
+          $CIN
           if ($CCONTIG && col0 + PENG_GEMM_VN_$TC <= N) {
             PENG_CAT(vstore, PENG_GEMM_VN_$TC)($VSUM, 0, cr + col0);
           } else {
@@ -220,10 +221,15 @@ LogicalResult mlir::peng::opencl::printGemmKernel(func::FuncOp func, llvm::raw_o
   std::string castA = str("a_cast"), castB = str("b_cast");
   bool isFloat = isa<FloatType>(elemC);
   std::string init = "0", what;
+  // C's old values come from C itself, or from another argument (c_in).
+  std::string old = "cr";
   if (Attribute value = gemm.get("init")) {
     init = isa<FloatAttr>(value) ? floatLiteral(cast<FloatAttr>(value))
                                  : integerLiteral(cast<IntegerAttr>(value));
     what = "C = " + init + " + A * B";
+  } else if (gemm.get("c_in")) {
+    old = "ci";
+    what = "C = " + names[num("c_in")] + " + A * B";
   } else {
     what = "C += A * B";
   }
@@ -235,17 +241,17 @@ LogicalResult mlir::peng::opencl::printGemmKernel(func::FuncOp func, llvm::raw_o
   bool accumulate = !gemm.get("init");
   if (isFloat) {
     mac = "PENG_GEMM_MAD";
-    vsum = accumulate ? "PENG_CAT(vload, PENG_GEMM_VN_" + tc + ")(0, cr + col0) + acc[r]"
+    vsum = accumulate ? "PENG_CAT(vload, PENG_GEMM_VN_" + tc + ")(0, " + old + " + col0) + acc[r]"
                       : "acc[r]";
-    ssum = accumulate ? "cr[(col0 + j) * sCn] + t[j]" : "t[j]";
+    ssum = accumulate ? old + "[(col0 + j) * sCn] + t[j]" : "t[j]";
   } else {
     std::string ut = unsignedType(elemC);
     mac = "PENG_GEMM_MAD_" + tc;
     std::string uvec = "PENG_CAT(as_, PENG_CAT(" + ut + ", PENG_GEMM_VN_" + tc + "))";
     vsum = accumulate ? "PENG_CAT(as_, PENG_CAT(" + tc + ", PENG_GEMM_VN_" + tc + "))(" + uvec + "(PENG_CAT(vload, PENG_GEMM_VN_" + tc +
-                            ")(0, cr + col0)) + " + uvec + "(acc[r]))"
+                            ")(0, " + old + " + col0)) + " + uvec + "(acc[r]))"
                       : "acc[r]";
-    ssum = accumulate ? "(" + tc + ")((" + ut + ")cr[(col0 + j) * sCn] + (" + ut + ")t[j])"
+    ssum = accumulate ? "(" + tc + ")((" + ut + ")" + old + "[(col0 + j) * sCn] + (" + ut + ")t[j])"
                       : "t[j]";
   }
 
@@ -276,6 +282,9 @@ LogicalResult mlir::peng::opencl::printGemmKernel(func::FuncOp func, llvm::raw_o
       {"$CVTB(", scalarCast(castB, elemB, tc, "\x01") + "\x02"},
       {"$VSUM", vsum},
       {"$SSUM", ssum},
+      {"$CIN", gemm.get("c_in") ? "__global const " + tc + "* ci = " + names[num("c_in")] +
+                                      " + bt * sCb + (row0 + r) * sCm;"
+                                : "// C's old values: C itself"},
       {"$INIT", init},
       {"$TA", ta},
       {"$TB", tb},

@@ -295,8 +295,10 @@ static bool lowerGroupReduction(RewriterBase &rewriter, scf::ParallelOp loop,
   red.getStepMutable().set(rewriter.create<arith::MulIOp>(loc, red.getStep(), size));
   // The shares, combined in a tree over __local memory: at step t the
   // work-items below s = size >> t fold in the one s above (steps past the
-  // runtime's size, should it have shrunk the group, do nothing).
-  rewriter.setInsertionPointAfter(red);
+  // runtime's size, should it have shrunk the group, do nothing). Placed
+  // at the store, after what computes its indices (folded views put index
+  // arithmetic between the loop and the store).
+  rewriter.setInsertionPoint(store);
   rewriter.create<memref::StoreOp>(loc, red.getResult(0), scratch, tid);
   rewriter.create<gpu::BarrierOp>(loc);
   for (int64_t t = 1; (int64_t(1) << t) <= *groupSize; ++t) {

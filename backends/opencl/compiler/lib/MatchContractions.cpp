@@ -102,9 +102,14 @@ DictionaryAttr matchGemm(func::FuncOp func) {
   if (other || ops.empty() || ops.size() > 2)
     return nullptr;
   linalg::LinalgOp contraction = ops.back();
+  // Before it: a fill of C (C = v + A * B), or a copy of another argument
+  // into C (C = C_in + A * B, what bufferization makes of an accumulation
+  // into an input).
   linalg::FillOp fill = ops.size() == 2 ? dyn_cast<linalg::FillOp>(ops[0].getOperation())
                                         : linalg::FillOp();
-  if (ops.size() == 2 && !fill)
+  linalg::CopyOp copy = ops.size() == 2 ? dyn_cast<linalg::CopyOp>(ops[0].getOperation())
+                                        : linalg::CopyOp();
+  if (ops.size() == 2 && !fill && !copy)
     return nullptr;
   if (!contraction.hasPureBufferSemantics() || contraction.getNumDpsInputs() != 2 ||
       contraction.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(contraction))
@@ -129,6 +134,13 @@ DictionaryAttr matchGemm(func::FuncOp func) {
     return nullptr;
   if (fill && (fill.getOutputs()[0] != c))
     return nullptr;
+  BlockArgument argCIn;
+  if (copy) {
+    argCIn = rootArgument(copy.getInputs()[0], func);
+    if (copy.getOutputs()[0] != c || !argCIn || argCIn == argC ||
+        argCIn.getType() != argC.getType())
+      return nullptr;
+  }
   SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
   FailureOr<SmallVector<int64_t, 4>> placeA = placeDims(maps[0], loops);
   FailureOr<SmallVector<int64_t, 4>> placeB = placeDims(maps[1], loops);
@@ -191,6 +203,8 @@ DictionaryAttr matchGemm(func::FuncOp func) {
       builder.getNamedAttr("c_dims", builder.getI64ArrayAttr(*placeC)),
       builder.getNamedAttr("a_cast", builder.getStringAttr(castA)),
       builder.getNamedAttr("b_cast", builder.getStringAttr(castB))};
+  if (copy)
+    attrs.push_back(builder.getNamedAttr("c_in", builder.getI64IntegerAttr(argCIn.getArgNumber())));
   if (fill) {
     Attribute value;
     if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) ||

@@ -61,6 +61,18 @@ func.func @transposed_i8(%a: memref<4x6xi8>, %b: memref<5x6xi8>, %c: memref<4x5x
 
 // -----
 
+// C_out = C_in + A * B: pengc copies each workgroup's tile of C_in into C
+// first; the copy's source is the kernel's c_in.
+// CHECK-LABEL: func.func @accumulate_from_input
+// CHECK-SAME: c = 3 : i64, c_dims = [-1, 0, 1, -1], c_in = 2 : i64}
+func.func @accumulate_from_input(%a: memref<4x6xf32>, %b: memref<6x5xf32>, %cin: memref<4x5xf32>, %c: memref<4x5xf32>, %wg: index) attributes {peng.kernel, peng.grid = []} {
+  linalg.copy ins(%cin : memref<4x5xf32>) outs(%c : memref<4x5xf32>)
+  linalg.matmul ins(%a, %b : memref<4x6xf32>, memref<6x5xf32>) outs(%c : memref<4x5xf32>)
+  return
+}
+
+// -----
+
 // Not one matmul: a fused epilogue (bias) after it; a body that is not
 // acc + a * b; a matrix-vector product (no n loop). Left for the loop lowering.
 // CHECK-LABEL: func.func @matmul_then_bias
