@@ -183,6 +183,9 @@ peng_status_t peng_device_info(peng_device_t device, peng_device_info_t* out_inf
   PENG_LOOKUP(Device, d, device, "device");
   PENG_CHECK_OUT(out_info);
   *out_info = d->info();
+  // Asks the backend, so that a device lost while idle (an emulated device's
+  // server killed) shows as lost without work having failed on it first.
+  if (!d->lost()) (void)d->CheckHealth();
   out_info->lost = d->lost() ? 1 : 0;
   return PENG_OK;
 }
