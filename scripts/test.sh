@@ -67,6 +67,10 @@ run_ctest() {
 # --- stages ---------------------------------------------------------------------------------------
 
 stage_release() {
+  # The emu backend's device server is built against the riscv64 sysroot; the stages after this
+  # one find it too. Without it (the mirror unreachable) the emu backend is left out, not failed.
+  "$PENG_ROOT/scripts/riscv64-sysroot.sh" ||
+    echo "test.sh: no riscv64 sysroot: the emu backend and its tests are left out"
   step configure cmake --preset release &&
     step build cmake --build --preset release &&
     step test run_ctest "" --preset release

@@ -88,10 +88,13 @@ peng_status_t peng_runtime_create(const peng_runtime_options_t* options,
   });
 }
 
+static void ReleaseDeviceHandles(Runtime* rt);
+
 peng_status_t peng_runtime_release(peng_runtime_t runtime) {
   return Guard([&] {
     PENG_LOOKUP(Runtime, rt, runtime, "runtime");
     rt->Shutdown();
+    ReleaseDeviceHandles(rt);
     HandleTable<Runtime>::Get().Remove(reinterpret_cast<uint64_t>(runtime));
     return PENG_OK;
   });
@@ -104,21 +107,36 @@ peng_status_t peng_runtime_device_count(peng_runtime_t runtime, uint32_t* out_co
   return PENG_OK;
 }
 
+// One handle per device, made on first request and kept while the runtime lives.
+static std::mutex g_device_handle_mutex;
+static std::unordered_map<Device*, uint64_t>* g_device_handles =
+    new std::unordered_map<Device*, uint64_t>();
+
 static peng_status_t DeviceHandle(Device* device, peng_device_t* out) {
-  // One handle per device, made on first request and kept while the runtime lives.
-  static std::mutex mutex;
-  static std::unordered_map<Device*, uint64_t>* handles = new std::unordered_map<Device*, uint64_t>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = handles->find(device);
-  if (it != handles->end() && HandleTable<Device>::Get().Lookup(it->second) == device) {
+  std::lock_guard<std::mutex> lock(g_device_handle_mutex);
+  auto it = g_device_handles->find(device);
+  if (it != g_device_handles->end() && HandleTable<Device>::Get().Lookup(it->second) == device) {
     *out = reinterpret_cast<peng_device_t>(it->second);
     return PENG_OK;
   }
   uint64_t h = HandleTable<Device>::Get().Insert(device);
   if (!h) return Report(PENG_ERROR_OUT_OF_MEMORY, "handle table is full");
-  (*handles)[device] = h;
+  (*g_device_handles)[device] = h;
   *out = reinterpret_cast<peng_device_t>(h);
   return PENG_OK;
+}
+
+// Drops the handles' references to the runtime's devices, so that the devices
+// (and what they hold: an emulated device's server process) go with the
+// runtime instead of living until the process ends.
+static void ReleaseDeviceHandles(Runtime* rt) {
+  std::lock_guard<std::mutex> lock(g_device_handle_mutex);
+  for (uint32_t i = 0; i < rt->device_count(); ++i) {
+    auto it = g_device_handles->find(rt->device(i));
+    if (it == g_device_handles->end()) continue;
+    HandleTable<Device>::Get().Remove(it->second);
+    g_device_handles->erase(it);
+  }
 }
 
 peng_status_t peng_runtime_device(peng_runtime_t runtime, uint32_t index, peng_device_t* out) {
@@ -183,6 +201,9 @@ peng_status_t peng_device_info(peng_device_t device, peng_device_info_t* out_inf
   PENG_LOOKUP(Device, d, device, "device");
   PENG_CHECK_OUT(out_info);
   *out_info = d->info();
+  // Asks the backend, so that a device lost while idle (an emulated device's
+  // server killed) shows as lost without work having failed on it first.
+  if (!d->lost()) (void)d->CheckHealth();
   out_info->lost = d->lost() ? 1 : 0;
   return PENG_OK;
 }

@@ -244,6 +244,9 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
   // A profile's `kind` relabels the device (PoCL as a development NPU);
   // without one, the backend's own word stands (an OpenCL GPU is a gpu).
   if (kind_given) (*device)->set_kind(params.kind);
+  // A device can be lost from the start (an emulated device whose server
+  // would not run): it stays listed, with its reason, and gets no work.
+  (void)(*device)->CheckHealth();
   if (params.memory_space == space_owners_.size()) space_owners_.push_back(device->get());
   devices_.push_back(std::move(*device));
   queue_depths_.push_back(queue_depth);

@@ -9,6 +9,9 @@ const std::vector<BuiltinBackend>& BuiltinBackends() {
 #ifdef PENG_HAVE_OPENCL
       {peng_backend_opencl_factory, DefaultDevices::kProfileOnly, PENG_DEVICE_GPU, true},
 #endif
+#ifdef PENG_HAVE_EMU
+      {peng_backend_emu_factory, DefaultDevices::kProfileOnly, PENG_DEVICE_NPU, true},
+#endif
   };
   return kBackends;
 }

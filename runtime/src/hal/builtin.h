@@ -14,6 +14,9 @@ const peng_hal_factory_t* peng_backend_null_factory(void);
 #ifdef PENG_HAVE_OPENCL
 const peng_hal_factory_t* peng_backend_opencl_factory(void);  // where OpenCL was found
 #endif
+#ifdef PENG_HAVE_EMU
+const peng_hal_factory_t* peng_backend_emu_factory(void);  // where the device server was built
+#endif
 }
 
 namespace peng::rt {

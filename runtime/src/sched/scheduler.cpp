@@ -56,6 +56,7 @@ Scheduler::Scheduler(Runtime* runtime, peng_policy_t policy) : runtime_(runtime)
     const peng_device_info_t& info = q->device->info();
     uint32_t depth = runtime->queue_depth(d);
     q->capacity = depth ? depth : std::max<uint32_t>(2, 2 * std::max<uint32_t>(1, info.compute_units));
+    q->lost = q->device->lost();  // lost from the start (see Runtime::AddDevice)
     ordering_ = ordering_ || q->device->ordering();
     devices_.push_back(std::move(q));
   }
