@@ -184,10 +184,11 @@ class Pool {
     for (auto& w : workers_) w.join();
   }
   void Post(std::function<void()> f) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(std::move(f));
-    }
+    // Notified under the lock: once a worker has run f, the work it finishes
+    // may let another thread destroy this pool, and this thread must be out
+    // of cv_ by then.
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(f));
     cv_.notify_one();
   }
 

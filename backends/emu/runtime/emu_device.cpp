@@ -273,7 +273,14 @@ const peng_hal_buffer_vtable_t kBufferVtable = {
 
 // ------------------------------------------------------------------- queue
 
-void QueueDestroy(peng_hal_queue_t* queue) { delete reinterpret_cast<EmuQueue*>(queue); }
+peng_status_t QueueWaitIdle(peng_hal_queue_t* queue, uint64_t timeout_ns);
+
+// The completion thread touches the queue (its pending count) after the
+// completions ran: wait for that before the queue goes.
+void QueueDestroy(peng_hal_queue_t* queue) {
+  QueueWaitIdle(queue, PENG_WAIT_FOREVER);
+  delete reinterpret_cast<EmuQueue*>(queue);
+}
 
 peng_status_t QueueEnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* copy,
                                peng_hal_completion_t completion) {
