@@ -101,3 +101,17 @@ function(peng_add_compiler_target name)
   set_property(GLOBAL APPEND PROPERTY PENG_COMPILER_TARGETS_${kind}
     "${name}|${ARG_LIBRARY}|${ARG_REGISTER}|${ARG_PASSES}")
 endfunction()
+
+# Sets PENG_RISCV64_SYSROOT in the caller: the cache/-D value, else the
+# environment's, else <repo>/.cache/riscv64-sysroot (scripts/riscv64-sysroot.sh).
+# The riscv64 toolchain file resolves it the same way on its own (it runs
+# before this file is included).
+macro(peng_riscv64_sysroot)
+  if(NOT PENG_RISCV64_SYSROOT)
+    if(DEFINED ENV{PENG_RISCV64_SYSROOT} AND NOT "$ENV{PENG_RISCV64_SYSROOT}" STREQUAL "")
+      set(PENG_RISCV64_SYSROOT "$ENV{PENG_RISCV64_SYSROOT}")
+    else()
+      set(PENG_RISCV64_SYSROOT "${PROJECT_SOURCE_DIR}/.cache/riscv64-sysroot")
+    endif()
+  endif()
+endmacro()

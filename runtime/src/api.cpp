@@ -214,13 +214,7 @@ peng_status_t peng_device_describe(peng_device_t device, char* out, size_t size,
     PENG_LOOKUP(Device, d, device, "device");
     if (size > 0 && !out) return Report(PENG_ERROR_INVALID_ARGUMENT, "out is NULL");
     std::string text = d->Describe();
-    if (out_length) *out_length = text.size();
-    if (size > 0) {
-      size_t n = std::min(text.size(), size - 1);
-      std::memcpy(out, text.data(), n);
-      out[n] = '\0';
-    }
-    return PENG_OK;
+    return peng_hal_write_text(text.data(), text.size(), out, size, out_length);
   });
 }
 

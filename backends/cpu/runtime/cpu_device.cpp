@@ -926,13 +926,7 @@ peng_status_t DeviceDescribe(peng_hal_device_t* d, char* out, size_t size, size_
   std::string text = "Threads: " + std::to_string(dev->threads) + "\nISA features: " +
                      (features.empty() ? std::string("(none checked)") : features) + "\n";
   if (!disabled.empty()) text += "ISA features disabled: " + disabled + " (PENG_CPU_ISA_DISABLE)\n";
-  if (out_length) *out_length = text.size();
-  if (size > 0 && out) {
-    size_t n = std::min(text.size(), size - 1);
-    std::memcpy(out, text.data(), n);
-    out[n] = '\0';
-  }
-  return PENG_OK;
+  return peng_hal_write_text(text.data(), text.size(), out, size, out_length);
 }
 
 bool HasTarget(const CpuDevice* dev, const char* target) {

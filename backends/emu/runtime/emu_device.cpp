@@ -472,13 +472,7 @@ peng_status_t DeviceDescribe(peng_hal_device_t* device, char* out, size_t size,
     text += "\nError: " + d->lost_reason;
   }
   text += "\nKernels: not yet (RVV dispatch is the next slice)\n";
-  if (out_length) *out_length = text.size();
-  if (size > 0 && out) {
-    size_t n = std::min(text.size(), size - 1);
-    std::memcpy(out, text.data(), n);
-    out[n] = '\0';
-  }
-  return PENG_OK;
+  return peng_hal_write_text(text.data(), text.size(), out, size, out_length);
 }
 
 const peng_hal_device_vtable_t kDeviceVtable = {

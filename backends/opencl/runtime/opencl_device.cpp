@@ -252,13 +252,7 @@ peng_status_t DeviceDescribe(peng_hal_device_t* d, char* out, size_t size, size_
       "\nOut-of-order queue: " + yes(dev->out_of_order) +
       "\nProgram cache: " + (dev->cache_dir.empty() ? std::string("off") : dev->cache_dir) +
       "\nBuild options: " + dev->build_options + "\n";
-  if (out_length) *out_length = text.size();
-  if (size > 0 && out) {
-    size_t n = std::min(text.size(), size - 1);
-    std::memcpy(out, text.data(), n);
-    out[n] = '\0';
-  }
-  return PENG_OK;
+  return peng_hal_write_text(text.data(), text.size(), out, size, out_length);
 }
 
 const peng_hal_device_vtable_t kDeviceVtable = {

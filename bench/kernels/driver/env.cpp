@@ -16,7 +16,6 @@ namespace peng_bench {
 namespace {
 
 int g_threads = 2;
-std::atomic<bool> g_failed{false};
 peng_runtime_t g_runtime = nullptr;
 peng_device_t g_cpu = nullptr;
 peng_module_t g_module = nullptr;
@@ -63,9 +62,6 @@ std::string FileFingerprint(const std::string& path) {
 
 int Threads() { return g_threads; }
 void SetThreads(int n) { g_threads = n; }
-
-bool AnyFailed() { return g_failed.load(); }
-void MarkFailed() { g_failed.store(true); }
 
 void PengCheck(peng_status_t status, const char* what) {
   if (status == PENG_OK) return;

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/guard.h"
 #include "peng/peng.h"
 
 namespace peng_bench {
@@ -28,26 +29,7 @@ namespace peng_bench {
 int Threads();
 void SetThreads(int n);
 
-// A failed set-up or a wrong result: the benchmark reports it and stops.
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Whether any benchmark failed (main() then exits 1, so ctest sees it).
-bool AnyFailed();
-void MarkFailed();
-
-// Runs body; an exception becomes state.SkipWithError and marks the run failed.
-template <typename F>
-void RunGuarded(benchmark::State& state, F&& body) {
-  try {
-    body();
-  } catch (const std::exception& e) {
-    MarkFailed();
-    state.SkipWithError(e.what());
-  }
-}
+// BenchError, RunGuarded, AnyFailed, MarkFailed: bench/common/guard.h.
 
 // ------------------------------------------------------------------- Peng
 

@@ -3,14 +3,6 @@
 #include <cstdlib>
 
 namespace peng_bench_ocl {
-namespace {
-
-bool g_failed = false;  // benchmarks run one at a time, on the main thread
-
-}  // namespace
-
-bool AnyFailed() { return g_failed; }
-void MarkFailed() { g_failed = true; }
 
 const char* const kKernelSource = R"CL(
 __kernel void empty(__global const float* x, long x_n) {}

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/guard.h"
+
 namespace peng_bench_ocl {
 
 // Launches per iteration of the launch_10k family: PENG_BENCH_TASKS, default 10000.
@@ -31,26 +33,12 @@ uint32_t ManyCount();
 // Minimum time per benchmark (seconds) from PENG_BENCH_MIN_TIME; <= 0 if unset.
 double MinTimeSeconds();
 
-// A failed setup or a wrong result: the benchmark reports it and stops.
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Whether any benchmark failed: main() then exits 1, so that the ctest smoke
-// test fails on a wrong result instead of passing with an error in the JSON.
-bool AnyFailed();
-void MarkFailed();
-
-template <typename F>
-void RunGuarded(benchmark::State& state, F&& body) {
-  try {
-    body();
-  } catch (const std::exception& e) {
-    MarkFailed();
-    state.SkipWithError(e.what());
-  }
-}
+// A failed setup or a wrong result: bench/common/guard.h (main() exits 1
+// when one benchmark failed, so the ctest smoke test fails on it).
+using peng_bench::AnyFailed;
+using peng_bench::BenchError;
+using peng_bench::MarkFailed;
+using peng_bench::RunGuarded;
 
 // The kernels, in the runtime's argument convention (docs/architecture.md,
 // "The OpenCL backend"): buffers, then constants, then each buffer's

@@ -30,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/guard.h"
+
 namespace peng_bench {
 
 // Every runtime runs its tasks on this many threads.
@@ -40,21 +42,8 @@ uint32_t TaskCount();
 // Minimum time per benchmark (seconds) from PENG_BENCH_MIN_TIME; <= 0 if unset.
 double MinTimeSeconds();
 
-// A failed setup or a wrong task count: the benchmark reports it and stops.
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Runs body; a BenchError (or any exception) becomes state.SkipWithError.
-template <typename F>
-void RunGuarded(benchmark::State& state, F&& body) {
-  try {
-    body();
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-  }
-}
+// A failed setup or a wrong task count: BenchError inside RunGuarded
+// (bench/common/guard.h) reports it and stops the benchmark.
 
 // ------------------------------------------------------------- task bodies
 

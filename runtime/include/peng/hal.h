@@ -278,6 +278,19 @@ static inline const char* peng_hal_setting(const peng_hal_device_params_t* param
   return NULL;
 }
 
+/* Writes `length` bytes of `text` as `describe` must: *out_length (optional)
+ * gets the full length, `out` (when size > 0) at most size - 1 bytes and a
+ * NUL. Backends end their describe with it. */
+static inline peng_status_t peng_hal_write_text(const char* text, size_t length, char* out,
+                                                size_t size, size_t* out_length) {
+  size_t i, n = size > 0 ? (length < size - 1 ? length : size - 1) : 0;
+  if (out_length) *out_length = length;
+  if (size == 0 || !out) return PENG_OK;
+  for (i = 0; i < n; ++i) out[i] = text[i];
+  out[n] = '\0';
+  return PENG_OK;
+}
+
 typedef struct peng_hal_factory {
   uint32_t abi_version;      /* PENG_HAL_ABI_VERSION */
   const char* name;

@@ -27,6 +27,7 @@
 
 #include <CL/cl.h>
 
+#include "device_query.h"
 #include "../program_cache.h"
 #include "peng/hal.h"
 
@@ -389,24 +390,6 @@ TEST_F(OpenClHal, LaunchFollowsTheArgumentConvention) {
   EXPECT_NE(t_error.find("takes 8 arguments, the launch passes 7"), std::string::npos) << t_error;
   EXPECT_EQ(q()->wait_idle(queue_, PENG_WAIT_FOREVER), PENG_OK);
   EXPECT_EQ(never.calls, 0);
-}
-
-// Whether the device keeps its buffers in host memory the kernels use in
-// place (host-unified memory with fine-grained buffer SVM), as PoCL's CPU
-// device does; asked of OpenCL directly, not of the backend.
-bool DeviceIsHostUnified() {
-  cl_platform_id platform;
-  cl_device_id first;
-  cl_bool unified = CL_FALSE;
-  cl_device_svm_capabilities svm = 0;
-  if (clGetPlatformIDs(1, &platform, nullptr) != CL_SUCCESS ||
-      clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &first, nullptr) != CL_SUCCESS ||
-      clGetDeviceInfo(first, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, nullptr) !=
-          CL_SUCCESS ||
-      clGetDeviceInfo(first, CL_DEVICE_SVM_CAPABILITIES, sizeof svm, &svm, nullptr) != CL_SUCCESS) {
-    return false;
-  }
-  return unified && (svm & CL_DEVICE_SVM_FINE_GRAIN_BUFFER);
 }
 
 // Host memory as the runtime hands it to a device in memory space 0: a

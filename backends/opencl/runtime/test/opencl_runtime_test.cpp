@@ -16,6 +16,7 @@
 
 #include <CL/cl.h>
 
+#include "device_query.h"
 #include "artifact/module_file.h"
 #include "peng/hal.h"
 #include "peng/peng.h"
@@ -183,23 +184,6 @@ peng_status_t ProfileRuntime(const std::string& memory, const std::string& extra
   peng_status_t st = peng_runtime_create(&o, rt);
   std::remove(path.c_str());
   return st;
-}
-
-// Whether OpenCL device 0 works in host memory (host-unified memory with
-// fine-grained buffer SVM), asked of OpenCL directly.
-bool DeviceIsHostUnified() {
-  cl_platform_id platform;
-  cl_device_id first;
-  cl_bool unified = CL_FALSE;
-  cl_device_svm_capabilities svm = 0;
-  if (clGetPlatformIDs(1, &platform, nullptr) != CL_SUCCESS ||
-      clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &first, nullptr) != CL_SUCCESS ||
-      clGetDeviceInfo(first, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, nullptr) !=
-          CL_SUCCESS ||
-      clGetDeviceInfo(first, CL_DEVICE_SVM_CAPABILITIES, sizeof svm, &svm, nullptr) != CL_SUCCESS) {
-    return false;
-  }
-  return unified && (svm & CL_DEVICE_SVM_FINE_GRAIN_BUFFER);
 }
 
 // A device with memory of its own (zero_copy = false stands in for one on a
