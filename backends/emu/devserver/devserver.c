@@ -8,8 +8,13 @@
  * commands from the command ring, executes them on device memory, and posts
  * completions. It exits after SHUTDOWN, or as soon as the host process is gone.
  *
- * This slice serves NOP, COPY, FILL and SHUTDOWN; loading and dispatching RVV
- * kernels comes next.
+ * Kernels: LOAD maps a kernel ELF from module.peng (rvv code, the kernel ABI
+ * of peng.h) through the same elf_loader.c the CPU backend uses; DISPATCH runs
+ * an entry's work-groups on `harts` threads (the main thread and harts - 1
+ * workers), each with a workspace of its own.
+ *
+ * Test hook: `--hang-dispatch N` makes the N-th DISPATCH (from 1) never
+ * complete, as a hung accelerator would, for the host's watchdog tests.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +31,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "elf_loader.h"
 #include "emu_protocol.h"
+#include "peng/peng.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -36,6 +43,9 @@ enum { kExitOk = 0, kExitUsage = 2, kExitBadRegion = 3, kExitHostGone = 4 };
 
 static peng_emu_header_t* g_header;
 static uint8_t* g_memory;
+static uint8_t* g_args; /* argument slots */
+static uint64_t g_hang_dispatch; /* test hook: 0 = never */
+static uint64_t g_dispatches;
 
 /* The heartbeat thread waits here until main has mapped the region. */
 static pthread_mutex_t g_start_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -94,7 +104,240 @@ static int InBounds(uint64_t offset, uint64_t size) {
   return offset <= limit && size <= limit - offset;
 }
 
-static int32_t Execute(const peng_emu_command_t* c) {
+/* ------------------------------------------------------------- executables */
+
+/* Loaded executables by the host's id. Few per device (one per module), so
+ * a small table searched linearly. */
+typedef struct Executable {
+  uint64_t id; /* 0: free */
+  peng_elf_image_t* image;
+  uint32_t entry_count;
+  peng_kernel_fn_t* fns;
+} Executable;
+#define kMaxExecutables 256
+static Executable g_executables[kMaxExecutables];
+
+static Executable* FindExecutable(uint64_t id) {
+  for (int i = 0; id && i < kMaxExecutables; ++i) {
+    if (g_executables[i].id == id) return &g_executables[i];
+  }
+  return NULL;
+}
+
+static int32_t LoadFailed(const peng_emu_command_t* c, const char* format, ...) {
+  char* text = (char*)g_memory + c->dst;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(text, PENG_EMU_LOAD_ERROR_BYTES, format, args);
+  va_end(args);
+  return PENG_EMU_STATUS_CORRUPT_DATA;
+}
+
+static int32_t Load(const peng_emu_command_t* c) {
+  if (!InBounds(c->src, c->size) || !InBounds(c->dst, PENG_EMU_LOAD_ERROR_BYTES) || !c->value ||
+      FindExecutable(c->value)) {
+    return PENG_EMU_STATUS_INVALID_ARGUMENT;
+  }
+  Executable* x = NULL;
+  for (int i = 0; !x && i < kMaxExecutables; ++i) {
+    if (!g_executables[i].id) x = &g_executables[i];
+  }
+  if (!x) return LoadFailed(c, "the device holds %d executables already", kMaxExecutables);
+  /* The names first: the error text goes over them. */
+  uint32_t count = c->pattern_size;
+  const char* names = (const char*)g_memory + c->dst;
+  uint64_t limit = g_header->memory_size - c->dst;
+  size_t names_size = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const char* end = memchr(names + names_size, 0, limit - names_size);
+    if (!end) return LoadFailed(c, "entry names run past device memory");
+    names_size = (size_t)(end - names) + 1;
+  }
+  char* copy = malloc(names_size ? names_size : 1);
+  peng_kernel_fn_t* fns = calloc(count ? count : 1, sizeof(peng_kernel_fn_t));
+  if (!copy || !fns) {
+    free(copy);
+    free(fns);
+    return LoadFailed(c, "out of server memory");
+  }
+  memcpy(copy, names, names_size);
+  char error[PENG_EMU_LOAD_ERROR_BYTES];
+  peng_elf_image_t* image = NULL;
+  if (peng_elf_load(g_memory + c->src, c->size, &image, error, sizeof error) != 0) {
+    free(copy);
+    free(fns);
+    return LoadFailed(c, "%s", error);
+  }
+  const char* name = copy;
+  for (uint32_t i = 0; i < count; ++i, name += strlen(name) + 1) {
+    fns[i] = (peng_kernel_fn_t)peng_elf_symbol(image, name);
+    if (!fns[i]) {
+      peng_elf_unload(image);
+      int32_t status = LoadFailed(c, "no symbol '%s' in the kernel image", name);
+      free(copy);
+      free(fns);
+      return status;
+    }
+  }
+  free(copy);
+  x->id = c->value;
+  x->image = image;
+  x->entry_count = count;
+  x->fns = fns;
+  return PENG_EMU_STATUS_OK;
+}
+
+static int32_t Unload(const peng_emu_command_t* c) {
+  Executable* x = FindExecutable(c->value);
+  if (!x) return PENG_EMU_STATUS_INVALID_ARGUMENT;
+  peng_elf_unload(x->image);
+  free(x->fns);
+  memset(x, 0, sizeof *x);
+  return PENG_EMU_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/* The job the harts share: work-groups claimed one at a time from `next`. */
+typedef struct Job {
+  peng_kernel_fn_t fn;
+  const peng_dispatch_state_t* state;
+  uint64_t total;
+  uint64_t next;     /* atomic */
+  int failed;        /* atomic */
+  int no_memory;     /* atomic */
+} Job;
+
+static pthread_mutex_t g_job_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_job_start = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_job_done = PTHREAD_COND_INITIALIZER;
+static Job* g_job;
+static uint64_t g_job_generation;
+static uint32_t g_job_busy; /* workers still in the current job */
+static uint32_t g_harts = 1;
+
+typedef struct Hart {
+  uint32_t index;
+  void* workspace; /* 64-byte aligned, workspace_size bytes */
+  uint64_t workspace_size;
+} Hart;
+static Hart* g_hart_state;
+
+static void RunShare(Job* job, Hart* hart) {
+  const peng_dispatch_state_t* s = job->state;
+  uint64_t nx = s->workgroup_count[0], ny = s->workgroup_count[1];
+  if (s->workspace_size > hart->workspace_size) {
+    free(hart->workspace);
+    hart->workspace = aligned_alloc(64, (size_t)peng_emu_align_up(s->workspace_size, 64));
+    hart->workspace_size = hart->workspace ? s->workspace_size : 0;
+  }
+  for (uint64_t i; (i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->total;) {
+    if (s->workspace_size && !hart->workspace) {
+      __atomic_store_n(&job->no_memory, 1, __ATOMIC_RELAXED);
+      continue;
+    }
+    peng_workgroup_state_t wg;
+    memset(&wg, 0, sizeof wg);
+    wg.workgroup_id[0] = (uint32_t)(i % nx);
+    wg.workgroup_id[1] = (uint32_t)((i / nx) % ny);
+    wg.workgroup_id[2] = (uint32_t)(i / (nx * ny));
+    wg.thread_index = hart->index;
+    wg.workspace = s->workspace_size ? hart->workspace : NULL;
+    if (job->fn(s, &wg) != 0) __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+  }
+}
+
+static void* Worker(void* arg) {
+  Hart* hart = (Hart*)arg;
+  uint64_t seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&g_job_mutex);
+    while (g_job_generation == seen) pthread_cond_wait(&g_job_start, &g_job_mutex);
+    seen = g_job_generation;
+    Job* job = g_job;
+    pthread_mutex_unlock(&g_job_mutex);
+    RunShare(job, hart);
+    pthread_mutex_lock(&g_job_mutex);
+    if (--g_job_busy == 0) pthread_cond_signal(&g_job_done);
+    pthread_mutex_unlock(&g_job_mutex);
+  }
+  return NULL;
+}
+
+static void StartHarts(uint32_t harts) {
+  g_harts = harts ? harts : 1;
+  g_hart_state = calloc(g_harts, sizeof(Hart));
+  if (!g_hart_state) Fail(kExitBadRegion, "out of server memory for %u harts", g_harts);
+  for (uint32_t i = 0; i < g_harts; ++i) g_hart_state[i].index = i;
+  for (uint32_t i = 1; i < g_harts; ++i) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, Worker, &g_hart_state[i]) != 0) {
+      Fail(kExitBadRegion, "cannot start hart %u", i);
+    }
+  }
+}
+
+static int32_t Dispatch(const peng_emu_command_t* c, uint64_t slot) {
+  Executable* x = FindExecutable(c->value);
+  if (!x || c->pattern_size >= x->entry_count) return PENG_EMU_STATUS_INVALID_ARGUMENT;
+  const peng_emu_dispatch_t* a =
+      (const peng_emu_dispatch_t*)(g_args + slot * PENG_EMU_ARG_SLOT_BYTES);
+  if (a->binding_count > PENG_EMU_MAX_BINDINGS || a->constant_count > PENG_EMU_MAX_CONSTANTS) {
+    return PENG_EMU_STATUS_INVALID_ARGUMENT;
+  }
+  void* bindings[PENG_EMU_MAX_BINDINGS];
+  const int64_t* shapes[PENG_EMU_MAX_BINDINGS];
+  for (uint32_t i = 0; i < a->binding_count; ++i) {
+    if (!InBounds(a->binding_offset[i], a->binding_size[i]) || a->rank[i] > PENG_EMU_MAX_RANK) {
+      return PENG_EMU_STATUS_INVALID_ARGUMENT;
+    }
+    bindings[i] = g_memory + a->binding_offset[i];
+    shapes[i] = a->shape[i];
+  }
+  peng_dispatch_state_t state;
+  memset(&state, 0, sizeof state);
+  state.abi_version = a->abi_version;
+  memcpy(state.workgroup_count, a->workgroup_count, sizeof state.workgroup_count);
+  state.binding_count = a->binding_count;
+  state.bindings = bindings;
+  state.binding_sizes = a->binding_size;
+  state.shapes = shapes;
+  state.ranks = a->rank;
+  state.constant_count = a->constant_count;
+  state.constants = a->constants;
+  state.workspace_size = a->workspace_size;
+
+  if (g_hang_dispatch && ++g_dispatches == g_hang_dispatch) {
+    for (;;) pause(); /* hung: only SIGKILL ends this */
+  }
+  Job job;
+  memset(&job, 0, sizeof job);
+  job.fn = x->fns[c->pattern_size];
+  job.state = &state;
+  job.total = (uint64_t)a->workgroup_count[0] * a->workgroup_count[1] * a->workgroup_count[2];
+  /* Workers only for a grid that has work for them: a single work-group (a
+   * small kernel) costs no wake-ups. */
+  uint32_t helpers = job.total > 1 ? g_harts - 1 : 0;
+  if (helpers) {
+    pthread_mutex_lock(&g_job_mutex);
+    g_job = &job;
+    g_job_busy = g_harts - 1;
+    ++g_job_generation;
+    pthread_cond_broadcast(&g_job_start);
+    pthread_mutex_unlock(&g_job_mutex);
+  }
+  RunShare(&job, &g_hart_state[0]);
+  if (helpers) {
+    pthread_mutex_lock(&g_job_mutex);
+    while (g_job_busy) pthread_cond_wait(&g_job_done, &g_job_mutex);
+    pthread_mutex_unlock(&g_job_mutex);
+  }
+  if (job.no_memory) return PENG_EMU_STATUS_OUT_OF_MEMORY;
+  if (job.failed) return PENG_EMU_STATUS_KERNEL_FAILED;
+  return PENG_EMU_STATUS_OK;
+}
+
+static int32_t Execute(const peng_emu_command_t* c, uint64_t slot) {
   switch (c->op) {
     case PENG_EMU_OP_NOP:
     case PENG_EMU_OP_SHUTDOWN:
@@ -125,6 +368,12 @@ static int32_t Execute(const peng_emu_command_t* c) {
       }
       return PENG_EMU_STATUS_OK;
     }
+    case PENG_EMU_OP_LOAD:
+      return Load(c);
+    case PENG_EMU_OP_UNLOAD:
+      return Unload(c);
+    case PENG_EMU_OP_DISPATCH:
+      return Dispatch(c, slot);
     default:
       return PENG_EMU_STATUS_UNIMPLEMENTED;
   }
@@ -175,6 +424,8 @@ int main(int argc, char** argv) {
       char* end = NULL;
       long v = strtol(argv[++i], &end, 10);
       if (*end == '\0' && v >= 0 && v < 65536) fd = (int)v;
+    } else if (strcmp(argv[i], "--hang-dispatch") == 0 && i + 1 < argc) {
+      g_hang_dispatch = strtoull(argv[++i], NULL, 10);
     } else {
       fprintf(stderr, "peng-emu-server: unknown argument '%s'\n", argv[i]);
       return kExitUsage;
@@ -207,11 +458,14 @@ int main(int argc, char** argv) {
   if (h->header_size != sizeof(peng_emu_header_t) || h->ring_entries != PENG_EMU_RING_ENTRIES ||
       h->commands_offset != peng_emu_commands_offset() ||
       h->completions_offset != peng_emu_completions_offset() ||
+      h->args_offset != peng_emu_args_offset() ||
       h->memory_offset != peng_emu_memory_offset() || h->region_size > (uint64_t)st.st_size ||
       h->memory_offset + h->memory_size > h->region_size) {
     Fail(kExitBadRegion, "the region's layout does not match this server's");
   }
   g_memory = (uint8_t*)base + h->memory_offset;
+  g_args = (uint8_t*)base + h->args_offset;
+  StartHarts(h->harts);
   peng_emu_command_t* commands = (peng_emu_command_t*)((uint8_t*)base + h->commands_offset);
   peng_emu_completion_t* completions =
       (peng_emu_completion_t*)((uint8_t*)base + h->completions_offset);
@@ -231,7 +485,7 @@ int main(int argc, char** argv) {
   for (uint64_t tail = ring->tail;; ++tail) {
     WaitForCommand(ring, tail);
     peng_emu_command_t c = commands[tail & mask];  /* a copy: the slot is reused after tail moves */
-    int32_t status = Execute(&c);
+    int32_t status = Execute(&c, tail & mask);
     __atomic_store_n(&ring->tail, tail + 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&h->commands_done, 1, __ATOMIC_RELAXED);
     PostCompletion(completions, c.id, status);

@@ -103,6 +103,7 @@ std::unique_ptr<EmuChannel> EmuChannel::Start(const EmuServerConfig& config, std
   h.header_size = sizeof(peng_emu_header_t);
   h.commands_offset = peng_emu_commands_offset();
   h.completions_offset = peng_emu_completions_offset();
+  h.args_offset = peng_emu_args_offset();
   h.memory_offset = peng_emu_memory_offset();
   h.memory_size = memory_size;
   h.region_size = c->region_size_;
@@ -110,6 +111,7 @@ std::unique_ptr<EmuChannel> EmuChannel::Start(const EmuServerConfig& config, std
   h.harts = config.harts;
   c->commands_ = reinterpret_cast<peng_emu_command_t*>(base + h.commands_offset);
   c->completions_ = reinterpret_cast<peng_emu_completion_t*>(base + h.completions_offset);
+  c->args_ = base + h.args_offset;
   c->memory_ = base + h.memory_offset;
 
   // Everything the child needs is prepared before fork: between fork and exec
@@ -117,6 +119,7 @@ std::unique_ptr<EmuChannel> EmuChannel::Start(const EmuServerConfig& config, std
   std::string cpu = "rv64,v=true,vlen=" + std::to_string(config.vlen) + ",vext_spec=v1.0";
   std::string fd_text = std::to_string(c->memfd_);
   std::vector<std::string> args = {c->qemu_path_, "-cpu", cpu, config.server, "--fd", fd_text};
+  args.insert(args.end(), config.server_args.begin(), config.server_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "emu_protocol.h"
 
@@ -37,6 +38,7 @@ struct EmuServerConfig {
   uint32_t harts = 1;
   uint64_t memory_bytes = 64ull << 20;
   uint32_t start_timeout_ms = 30000;
+  std::vector<std::string> server_args;  // after --fd (test hooks: --hang-dispatch N)
 };
 
 class EmuChannel {
@@ -57,6 +59,12 @@ class EmuChannel {
   int pidfd() const { return pidfd_; }
   const std::string& qemu_path() const { return qemu_path_; }
   uint32_t ring_entries() const { return header_->ring_entries; }
+  // The argument slot of the command the next TrySubmit publishes: fill it
+  // first (the same thread, before TrySubmit).
+  uint8_t* next_args() const {
+    uint64_t slot = header_->command_ring.head & (header_->ring_entries - 1);
+    return args_ + slot * PENG_EMU_ARG_SLOT_BYTES;
+  }
 
   // Publishes a command and rings the doorbell if the server sleeps; false
   // when the command ring is full.
@@ -86,6 +94,7 @@ class EmuChannel {
   peng_emu_header_t* header_ = nullptr;
   peng_emu_command_t* commands_ = nullptr;
   peng_emu_completion_t* completions_ = nullptr;
+  uint8_t* args_ = nullptr;
   uint8_t* memory_ = nullptr;
   std::string qemu_path_;
   std::atomic<bool> interrupted_{false};

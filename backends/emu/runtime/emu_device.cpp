@@ -4,7 +4,9 @@
 // Devices come only from platform profiles (backend = "emu"); keys:
 //   kind = "npu" | "dpu", memory_mb (default 64), vlen (default 256), harts
 //   (default 1), qemu (default: PENG_QEMU, else qemu-riscv64 in PATH), server
-//   (default: PENG_EMU_SERVER, else the one this build made).
+//   (default: PENG_EMU_SERVER, else the one this build made), watchdog_ms
+//   (default 30000; 0: none), link_gbps and link_latency_us (the link model),
+//   and the test hook test_hang_dispatch = N (the server's N-th dispatch hangs).
 //
 // Buffers are ranges of device memory, handed out by a first-fit allocator on
 // the host. Host<->device copies are memcpy into or out of the region followed
@@ -15,7 +17,18 @@
 // A server that cannot start leaves a device that is lost from the start and
 // says why (describe, and every failing call), so the runtime still starts.
 //
-// Not yet: loading and dispatching RVV kernels (the next slice).
+// Kernels: the rvv executables of module.peng (ELF for riscv64, the kernel
+// ABI of peng.h), VLEN-agnostic or specialised for a range that holds the
+// device's VLEN. LOAD copies the image into device memory for the server to
+// map; DISPATCH passes the dispatch state through the command's argument
+// slot, with device memory offsets for the bindings.
+//
+// Watchdog: a command that stays at the front of the ring (the one the
+// server is running) longer than watchdog_ms is taken for a hung device: the
+// server is killed and the device lost, like a crash.
+//
+// Link model: with link_gbps set, a host<->device copy completes no earlier
+// than latency + size / bandwidth after the link is free, one copy at a time.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -47,11 +60,21 @@ constexpr uint64_t kBufferAlign = 256;  // cache lines and any RVV load
 
 struct EmuQueue;
 
+uint64_t NowNs() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
 // An operation the host has accepted and not yet completed.
 struct Pending {
   peng_emu_command_t command;
   peng_hal_completion_t completion;
   EmuQueue* queue;
+  const peng_hal_dispatch_t* dispatch = nullptr;  // DISPATCH: its arguments, valid until done
+  uint64_t* timestamps = nullptr;                 // [start, end], or null
+  uint64_t submit_ns = 0;
+  uint64_t not_before_ns = 0;  // the link model's end of a transfer
 };
 
 // First fit over [0, size), free blocks coalesced: simple, and good enough
@@ -113,6 +136,14 @@ class Allocator {
   uint64_t used_ = 0;
 };
 
+struct EmuExecutable;
+
+struct EmuQueue {
+  peng_hal_queue_t base;
+  struct EmuDevice* device;
+  uint64_t pending = 0;  // under device->mutex
+};
+
 struct EmuDevice {
   peng_hal_device_t base;  // first: the runtime sees the vtable through it
   std::string name;
@@ -120,6 +151,10 @@ struct EmuDevice {
   uint32_t memory_space = 0;
   peng_status_t (*set_error)(peng_status_t code, const char* message) = nullptr;
   EmuServerConfig config;
+  std::string targets = "rvv";  // kernel targets it accepts
+  uint32_t watchdog_ms = 30000;
+  double link_gbps = 0;
+  double link_latency_us = 0;
 
   std::unique_ptr<EmuChannel> channel;  // null when the server could not start
   std::unique_ptr<Allocator> allocator;
@@ -130,6 +165,13 @@ struct EmuDevice {
   std::unordered_map<uint64_t, Pending> in_ring;  // by command id
   std::deque<Pending> backlog;                    // waiting for room in the ring
   uint64_t next_id = 1;
+  uint64_t front_since_ns = 0;  // when the command at the ring's front became so
+  uint64_t last_done_ns = 0;    // the last completion: the next command's start
+  uint64_t link_free_ns = 0;    // link model: when the link takes the next copy
+  uint64_t next_executable = 1;
+  uint64_t executables = 0;     // loaded now
+  uint64_t dispatches = 0;      // completed
+  EmuQueue control{};           // LOAD and UNLOAD, on no user queue
   bool stopping = false;
   std::atomic<bool> lost{false};
   std::string lost_reason;  // set once, before `lost`
@@ -145,17 +187,11 @@ struct EmuDevice {
     return "device lost: " + lost_reason;
   }
   // Queues an operation; the completer completes it (with DEVICE_LOST once lost).
-  void Submit(EmuQueue* queue, const peng_emu_command_t& command,
-              peng_hal_completion_t completion);
+  void Submit(Pending p);
   void SubmitBacklogLocked();
   void CompleteLoop();
   void WatchLoop();
-};
-
-struct EmuQueue {
-  peng_hal_queue_t base;
-  EmuDevice* device;
-  uint64_t pending = 0;  // under device->mutex
+  std::string FailureMessage(const Pending& p, peng_status_t status);
 };
 
 struct EmuBuffer {
@@ -165,11 +201,45 @@ struct EmuBuffer {
   uint64_t size;
 };
 
-void EmuDevice::Submit(EmuQueue* queue, const peng_emu_command_t& command,
-                       peng_hal_completion_t completion) {
+struct EmuExecutable {
+  peng_hal_executable_t base;
+  EmuDevice* device;
+  uint64_t id;                     // the server's name for it
+  std::vector<std::string> names;  // by entry, for messages
+};
+
+// DISPATCH's argument slot, from the HAL record (checked at enqueue).
+void WriteDispatchArgs(const peng_hal_dispatch_t* d, uint8_t* slot) {
+  auto* a = reinterpret_cast<peng_emu_dispatch_t*>(slot);
+  std::memset(a, 0, sizeof(*a));
+  const peng_dispatch_state_t& s = d->state;
+  a->abi_version = s.abi_version;
+  std::memcpy(a->workgroup_count, s.workgroup_count, sizeof(a->workgroup_count));
+  a->binding_count = s.binding_count;
+  a->constant_count = s.constant_count;
+  a->workspace_size = s.workspace_size;
+  for (uint32_t i = 0; i < s.binding_count; ++i) {
+    a->binding_offset[i] = reinterpret_cast<const EmuBuffer*>(d->buffers[i])->offset;
+    a->binding_size[i] = s.binding_sizes ? s.binding_sizes[i]
+                                         : reinterpret_cast<const EmuBuffer*>(d->buffers[i])->size;
+    a->rank[i] = s.ranks ? s.ranks[i] : 0;
+    for (uint32_t k = 0; k < a->rank[i]; ++k) a->shape[i][k] = s.shapes[i][k];
+  }
+  for (uint32_t i = 0; i < s.constant_count; ++i) a->constants[i] = s.constants[i];
+}
+
+void EmuDevice::Submit(Pending p) {
   std::lock_guard<std::mutex> lock(mutex);
-  ++queue->pending;
-  backlog.push_back({command, completion, queue});
+  ++p.queue->pending;
+  p.submit_ns = NowNs();
+  if (p.not_before_ns) {
+    // The link model: this copy's time on the link starts when the link is
+    // free; not_before_ns came in as its duration.
+    uint64_t start = std::max(p.submit_ns, link_free_ns);
+    link_free_ns = start + p.not_before_ns;
+    p.not_before_ns = link_free_ns;
+  }
+  backlog.push_back(p);
   if (lost.load(std::memory_order_acquire)) {
     lost_work.notify_one();  // the completer fails it
     return;
@@ -183,6 +253,8 @@ void EmuDevice::SubmitBacklogLocked() {
   while (!backlog.empty() && in_ring.size() < channel->ring_entries()) {
     Pending p = backlog.front();
     p.command.id = next_id++;
+    if (p.dispatch) WriteDispatchArgs(p.dispatch, channel->next_args());
+    if (in_ring.empty()) front_since_ns = NowNs();
     if (!channel->TrySubmit(p.command)) break;  // cannot happen: see the bound above
     backlog.pop_front();
     in_ring.emplace(p.command.id, p);
@@ -197,12 +269,25 @@ void EmuDevice::CompleteLoop() {
     {
       std::lock_guard<std::mutex> lock(mutex);
       peng_emu_completion_t c;
+      bool popped = false;
       while (channel->PopCompletion(&c)) {
+        popped = true;
         auto it = in_ring.find(c.id);
         if (it == in_ring.end()) continue;  // SHUTDOWN's, or a server bug: nothing waits on it
-        done.push_back({it->second, peng_status_t(c.status)});
+        // The server runs commands in ring order: each started when the one
+        // before it completed, or when it was submitted.
+        uint64_t now = NowNs();
+        Pending& p = it->second;
+        if (p.timestamps) {
+          p.timestamps[0] = std::max(p.submit_ns, last_done_ns);
+          p.timestamps[1] = std::max(now, p.not_before_ns);
+        }
+        last_done_ns = now;
+        if (p.command.op == PENG_EMU_OP_DISPATCH && c.status == PENG_EMU_STATUS_OK) ++dispatches;
+        done.push_back({p, peng_status_t(c.status)});
         in_ring.erase(it);
       }
+      if (popped) front_since_ns = NowNs();
       if (lost.load(std::memory_order_acquire)) {
         // The server is gone: what it had not completed never will be.
         for (auto& [id, p] : in_ring) done.push_back({p, PENG_ERROR_DEVICE_LOST});
@@ -219,8 +304,13 @@ void EmuDevice::CompleteLoop() {
       if (status == PENG_ERROR_DEVICE_LOST) {
         Error(status, LostMessage());
       } else if (status != PENG_OK) {
-        Error(status, "the device server rejected a command (op " +
-                          std::to_string(p.command.op) + ")");
+        Error(status, FailureMessage(p, status));
+      } else if (p.not_before_ns) {
+        // The link model: the transfer is not over before its modelled end.
+        uint64_t now = NowNs();
+        if (p.not_before_ns > now) {
+          std::this_thread::sleep_for(std::chrono::nanoseconds(p.not_before_ns - now));
+        }
       }
       p.completion.fn(p.completion.user_data, status);
     }
@@ -242,17 +332,69 @@ void EmuDevice::CompleteLoop() {
   }
 }
 
+std::string EmuDevice::FailureMessage(const Pending& p, peng_status_t status) {
+  if (p.command.op != PENG_EMU_OP_DISPATCH) {
+    return "the device server rejected a command (op " + std::to_string(p.command.op) +
+           ", status " + std::to_string(status) + ")";
+  }
+  const auto* x = reinterpret_cast<const EmuExecutable*>(p.dispatch->executable);
+  std::string kernel = "kernel '" + x->names[p.dispatch->entry] + "'";
+  switch (status) {
+    case PENG_ERROR_KERNEL_FAILED:
+      return kernel + " refused its dispatch state (kernel ABI " +
+             std::to_string(p.dispatch->state.abi_version) + ", workspace " +
+             std::to_string(p.dispatch->state.workspace_size) + " bytes)";
+    case PENG_ERROR_OUT_OF_MEMORY:
+      return kernel + ": the server has no memory for a workspace of " +
+             std::to_string(p.dispatch->state.workspace_size) + " bytes per hart";
+    default:
+      return kernel + ": the device server rejected the dispatch (status " +
+             std::to_string(status) + ")";
+  }
+}
+
 void EmuDevice::WatchLoop() {
   struct pollfd fds[2] = {{channel->pidfd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  // The watchdog looks a few times per period; without one, only exits wake us.
+  int tick_ms = watchdog_ms ? int(std::clamp<uint32_t>(watchdog_ms / 4, 1, 100)) : -1;
   for (;;) {
-    if (poll(fds, 2, -1) < 0) continue;  // EINTR
+    int n = poll(fds, 2, tick_ms);
+    if (n < 0) continue;  // EINTR
     if (fds[1].revents) return;
     if (fds[0].revents && channel->Exited()) break;
+    if (n == 0 && watchdog_ms) {
+      std::string hung;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        uint64_t now = NowNs();
+        if (!in_ring.empty() && now - front_since_ns > uint64_t(watchdog_ms) * 1000000) {
+          const Pending* front = nullptr;  // the oldest: the one the server runs
+          for (auto& [id, p] : in_ring) {
+            if (!front || id < front->command.id) front = &p;
+          }
+          std::string what = "a command (op " + std::to_string(front->command.op) + ")";
+          if (front->dispatch) {
+            const auto* x = reinterpret_cast<const EmuExecutable*>(front->dispatch->executable);
+            what = "a dispatch of kernel '" + x->names[front->dispatch->entry] + "'";
+          }
+          lost_reason = "watchdog: " + what + " ran longer than watchdog_ms = " +
+                        std::to_string(watchdog_ms) + "; its server (pid " +
+                        std::to_string(channel->pid()) + ") was killed";
+          hung = lost_reason;
+        }
+      }
+      if (!hung.empty()) {
+        channel->Kill();
+        break;
+      }
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex);
-    lost_reason = "its server (" + channel->qemu_path() + ", pid " + std::to_string(channel->pid()) + ") " +
-                  channel->exit_reason();
+    if (lost_reason.empty()) {
+      lost_reason = "its server (" + channel->qemu_path() + ", pid " +
+                    std::to_string(channel->pid()) + ") " + channel->exit_reason();
+    }
   }
   lost.store(true, std::memory_order_release);
   channel->Interrupt();
@@ -305,7 +447,11 @@ peng_status_t QueueEnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c
     return d->Error(PENG_ERROR_INVALID_ARGUMENT,
                     "copy of " + std::to_string(copy->size) + " bytes runs past a buffer's end");
   }
-  peng_emu_command_t c{};
+  Pending p{};
+  p.queue = q;
+  p.completion = completion;
+  p.timestamps = copy->timestamps;
+  peng_emu_command_t& c = p.command;
   if (src && dst) {
     c.op = PENG_EMU_OP_COPY;
     c.src = src->offset + copy->src_offset;
@@ -323,17 +469,64 @@ peng_status_t QueueEnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c
                   memory + src->offset + copy->src_offset, copy->size);
     }
     c.op = PENG_EMU_OP_NOP;
+    if (d->link_gbps > 0) {  // its duration here; Submit places it on the link
+      p.not_before_ns =
+          std::max<uint64_t>(1, uint64_t((d->link_latency_us + copy->size / (d->link_gbps * 1e3)) * 1e3));
+    }
   }
-  d->Submit(q, c, completion);
+  d->Submit(p);
   return PENG_OK;
 }
 
-peng_status_t QueueEnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t*,
-                                   peng_hal_completion_t) {
+peng_status_t QueueEnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispatch_t* dispatch,
+                                   peng_hal_completion_t completion) {
   auto* q = reinterpret_cast<EmuQueue*>(queue);
-  return q->device->Error(PENG_ERROR_UNSUPPORTED,
-                          "the emu backend does not run kernels yet (RVV dispatch is the next "
-                          "slice of issue 16)");
+  EmuDevice* d = q->device;
+  if (!dispatch || !completion.fn || !dispatch->executable) {
+    return d->Error(PENG_ERROR_INVALID_ARGUMENT, "dispatch: no record or no executable");
+  }
+  if (!d->channel) return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
+  const auto* x = reinterpret_cast<const EmuExecutable*>(dispatch->executable);
+  const peng_dispatch_state_t& s = dispatch->state;
+  if (x->device != d) return d->Error(PENG_ERROR_INVALID_ARGUMENT, "dispatch: an executable of another device");
+  if (dispatch->entry >= x->names.size()) {
+    return d->Error(PENG_ERROR_INVALID_ARGUMENT, "dispatch names an entry the executable lacks");
+  }
+  std::string kernel = "kernel '" + x->names[dispatch->entry] + "'";
+  if (s.binding_count > PENG_EMU_MAX_BINDINGS || s.constant_count > PENG_EMU_MAX_CONSTANTS) {
+    return d->Error(PENG_ERROR_UNSUPPORTED,
+                    kernel + ": " + std::to_string(s.binding_count) + " tensors and " +
+                        std::to_string(s.constant_count) + " scalars; an emu device takes at most " +
+                        std::to_string(PENG_EMU_MAX_BINDINGS) + " and " +
+                        std::to_string(PENG_EMU_MAX_CONSTANTS));
+  }
+  if ((s.binding_count && (!dispatch->buffers || !s.ranks || !s.shapes)) ||
+      (s.constant_count && !s.constants)) {
+    return d->Error(PENG_ERROR_INVALID_ARGUMENT, kernel + ": dispatch state without its arrays");
+  }
+  for (uint32_t i = 0; i < s.binding_count; ++i) {
+    auto* b = reinterpret_cast<EmuBuffer*>(dispatch->buffers[i]);
+    if (!b || b->device != d) {
+      return d->Error(PENG_ERROR_INVALID_ARGUMENT,
+                      kernel + ": argument " + std::to_string(i) + " is not a buffer of this device");
+    }
+    if (s.ranks[i] > PENG_EMU_MAX_RANK || (s.binding_sizes && s.binding_sizes[i] > b->size)) {
+      return d->Error(PENG_ERROR_INVALID_ARGUMENT,
+                      kernel + ": argument " + std::to_string(i) + " does not fit its buffer");
+    }
+    // A device address means nothing to the host here: the region's mapping.
+    if (dispatch->binding_slots) dispatch->binding_slots[i] = d->channel->memory() + b->offset;
+  }
+  Pending p{};
+  p.queue = q;
+  p.completion = completion;
+  p.dispatch = dispatch;
+  p.timestamps = dispatch->timestamps;
+  p.command.op = PENG_EMU_OP_DISPATCH;
+  p.command.value = x->id;
+  p.command.pattern_size = dispatch->entry;
+  d->Submit(p);
+  return PENG_OK;
 }
 
 peng_status_t QueueWaitIdle(peng_hal_queue_t* queue, uint64_t timeout_ns) {
@@ -397,12 +590,74 @@ peng_status_t DeviceQueryInfo(peng_hal_device_t* device, peng_device_info_t* out
   return PENG_OK;
 }
 
-peng_status_t DeviceSupports(peng_hal_device_t* device, const peng_hal_executable_spec_t*,
+bool HasTarget(const std::string& list, const char* target) {
+  for (size_t begin = 0; begin <= list.size();) {
+    size_t end = list.find(',', begin);
+    if (end == std::string::npos) end = list.size();
+    if (list.compare(begin, end - begin, target) == 0) return true;
+    begin = end + 1;
+  }
+  return false;
+}
+
+// What `qemu-riscv64 -cpu rv64,v=true` gives the guest (QEMU 7.2 and later):
+// code that names another extension is not for this device.
+bool GuestHasFeature(const std::string& f, uint32_t vlen) {
+  static const char* const kBase[] = {"i", "m", "a", "f", "d", "c", "v", "zicsr", "zifencei",
+                                      "zve32x", "zve32f", "zve64x", "zve64f", "zve64d"};
+  for (const char* b : kBase) {
+    if (f == b) return true;
+  }
+  // zvl<N>b: a VLEN of at least N.
+  if (f.size() > 4 && f.compare(0, 3, "zvl") == 0 && f.back() == 'b') {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(f.c_str() + 3, &end, 10);
+    return end == f.c_str() + f.size() - 1 && n <= vlen;
+  }
+  return false;
+}
+
+// Whether the device runs `x`: rvv ELF code for riscv64 with features QEMU
+// gives it and a VLEN range that holds the device's. *why says why not (empty
+// when the target is simply not ours).
+bool CanRun(const EmuDevice* d, const peng_hal_executable_spec_t* x, std::string* why) {
+  if (!x || !x->target || !x->format || !HasTarget(d->targets, x->target)) return false;
+  if (std::strcmp(x->format, "elf") != 0 || !x->code || !x->code_size) {
+    *why = std::string("format '") + x->format + "' is not one an emu device runs";
+    return false;
+  }
+  if (!x->arch || std::strcmp(x->arch, "riscv64") != 0) {
+    *why = std::string("code for ") + (x->arch ? x->arch : "an unknown machine") +
+           ", an emu device runs riscv64";
+    return false;
+  }
+  std::string features = x->features ? x->features : "";
+  for (size_t begin = 0; begin < features.size();) {
+    size_t end = features.find(',', begin);
+    if (end == std::string::npos) end = features.size();
+    std::string f = features.substr(begin, end - begin);
+    if (!f.empty() && !GuestHasFeature(f, d->config.vlen)) {
+      *why = "needs " + f + ", which the emulated hart (rv64gcv, VLEN " +
+             std::to_string(d->config.vlen) + ") lacks";
+      return false;
+    }
+    begin = end + 1;
+  }
+  uint32_t vlen = d->config.vlen;
+  if ((x->min_vlen && vlen < x->min_vlen) || (x->max_vlen && vlen > x->max_vlen)) {
+    *why = "built for VLEN " + std::to_string(x->min_vlen) + "-" + std::to_string(x->max_vlen) +
+           ", this device has " + std::to_string(vlen);
+    return false;
+  }
+  return true;
+}
+
+peng_status_t DeviceSupports(peng_hal_device_t* device, const peng_hal_executable_spec_t* x,
                              int* out) {
   auto* d = reinterpret_cast<EmuDevice*>(device);
-  *out = 0;
-  d->Error(PENG_ERROR_UNSUPPORTED,
-           "the emu backend does not run kernels yet (RVV dispatch is the next slice)");
+  std::string why;
+  *out = CanRun(d, x, &why) ? 1 : 0;
+  if (!*out && !why.empty()) d->Error(PENG_ERROR_UNSUPPORTED, why);
   return PENG_OK;
 }
 
@@ -427,10 +682,117 @@ peng_status_t DeviceAllocate(peng_hal_device_t* device, uint64_t size, peng_hal_
   return PENG_OK;
 }
 
-peng_status_t DeviceLoadExecutable(peng_hal_device_t* device, const peng_hal_executable_spec_t*,
-                                   peng_hal_executable_t**) {
-  return reinterpret_cast<EmuDevice*>(device)->Error(
-      PENG_ERROR_UNSUPPORTED, "the emu backend does not load kernels yet (next slice)");
+void NoCompletion(void*, peng_status_t) {}
+
+void ExecutableDestroy(peng_hal_executable_t* executable) {
+  auto* x = reinterpret_cast<EmuExecutable*>(executable);
+  EmuDevice* d = x->device;
+  if (d->channel && !d->lost.load(std::memory_order_acquire)) {
+    Pending p{};
+    p.queue = &d->control;
+    p.completion = {NoCompletion, nullptr};
+    p.command.op = PENG_EMU_OP_UNLOAD;
+    p.command.value = x->id;
+    d->Submit(p);
+  }
+  {
+    std::lock_guard<std::mutex> lock(d->mutex);
+    --d->executables;
+  }
+  delete x;
+}
+
+const peng_hal_executable_vtable_t kExecutableVtable = {/*.destroy = */ ExecutableDestroy};
+
+// A LOAD's outcome, waited for by the loading thread.
+struct LoadWait {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  peng_status_t status = PENG_OK;
+  static void Done(void* user, peng_status_t status) {
+    auto* w = static_cast<LoadWait*>(user);
+    std::lock_guard<std::mutex> lock(w->mutex);
+    w->status = status;
+    w->done = true;
+    w->done_cv.notify_all();
+  }
+};
+
+peng_status_t DeviceLoadExecutable(peng_hal_device_t* device, const peng_hal_executable_spec_t* x,
+                                   peng_hal_executable_t** out) {
+  auto* d = reinterpret_cast<EmuDevice*>(device);
+  std::string why;
+  if (!CanRun(d, x, &why)) {
+    return d->Error(PENG_ERROR_UNSUPPORTED, why.empty() ? "not a target of this device" : why);
+  }
+  if (!d->channel || d->lost.load(std::memory_order_acquire)) {
+    return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
+  }
+  auto exe = std::make_unique<EmuExecutable>();
+  exe->base.resource.vtable = &kExecutableVtable;
+  exe->device = d;
+  std::string names;  // the entry symbols, NUL-separated
+  for (uint32_t i = 0; i < x->entry_count; ++i) {
+    const peng_hal_entry_spec_t& e = x->entries[i];
+    exe->names.push_back(e.name ? e.name : "?");
+    if (!e.symbol || !*e.symbol) {
+      return d->Error(PENG_ERROR_CORRUPT_DATA, "kernel '" + exe->names.back() + "' has no symbol");
+    }
+    names += e.symbol;
+    names += '\0';
+  }
+  // The image and the names go through device memory, for the LOAD only.
+  uint64_t names_at = peng_emu_align_up(x->code_size, 64);
+  uint64_t staging_size = names_at + std::max<uint64_t>(names.size(), PENG_EMU_LOAD_ERROR_BYTES);
+  uint64_t staging = 0;
+  if (!d->allocator->Allocate(staging_size, &staging)) {
+    return d->Error(PENG_ERROR_OUT_OF_MEMORY,
+                    "out of device memory for a kernel image of " + std::to_string(x->code_size) +
+                        " bytes");
+  }
+  uint8_t* memory = d->channel->memory();
+  std::memcpy(memory + staging, x->code, x->code_size);
+  std::memcpy(memory + staging + names_at, names.data(), names.size());
+  {
+    std::lock_guard<std::mutex> lock(d->mutex);
+    exe->id = d->next_executable++;
+  }
+  LoadWait wait;
+  Pending p{};
+  p.queue = &d->control;
+  p.completion = {LoadWait::Done, &wait};
+  p.command.op = PENG_EMU_OP_LOAD;
+  p.command.value = exe->id;
+  p.command.src = staging;
+  p.command.size = x->code_size;
+  p.command.dst = staging + names_at;
+  p.command.pattern_size = x->entry_count;
+  d->Submit(p);
+  {
+    // The completer always completes it: with the server's answer, or with
+    // DEVICE_LOST when the server dies (or the watchdog kills it).
+    std::unique_lock<std::mutex> lock(wait.mutex);
+    wait.done_cv.wait(lock, [&] { return wait.done; });
+  }
+  std::string server_error;
+  if (wait.status == PENG_ERROR_CORRUPT_DATA) {
+    const char* text = reinterpret_cast<const char*>(memory + staging + names_at);
+    server_error.assign(text, strnlen(text, PENG_EMU_LOAD_ERROR_BYTES - 1));
+  }
+  d->allocator->Free(staging, staging_size);
+  if (wait.status != PENG_OK) {
+    if (wait.status == PENG_ERROR_DEVICE_LOST) return d->Error(wait.status, d->LostMessage());
+    return d->Error(wait.status, "the device server could not load the kernels: " +
+                                     (server_error.empty() ? "status " + std::to_string(wait.status)
+                                                           : server_error));
+  }
+  {
+    std::lock_guard<std::mutex> lock(d->mutex);
+    ++d->executables;
+  }
+  *out = &exe.release()->base;
+  return PENG_OK;
 }
 
 peng_status_t DeviceCreateQueue(peng_hal_device_t* device, peng_hal_queue_t** out) {
@@ -471,7 +833,18 @@ peng_status_t DeviceDescribe(peng_hal_device_t* device, char* out, size_t size,
     std::lock_guard<std::mutex> lock(d->mutex);
     text += "\nError: " + d->lost_reason;
   }
-  text += "\nKernels: not yet (RVV dispatch is the next slice)\n";
+  {
+    std::lock_guard<std::mutex> lock(d->mutex);
+    text += "\nKernels: " + d->targets + " code; " + std::to_string(d->executables) +
+            " executable(s) loaded, " + std::to_string(d->dispatches) + " dispatch(es) done";
+  }
+  text += "\nWatchdog: " + (d->watchdog_ms ? std::to_string(d->watchdog_ms) + " ms" : "off");
+  if (d->link_gbps > 0) {
+    char link[96];
+    std::snprintf(link, sizeof(link), "%g GB/s, %g us latency", d->link_gbps, d->link_latency_us);
+    text += std::string("\nLink model: ") + link;
+  }
+  text += "\n";
   return peng_hal_write_text(text.data(), text.size(), out, size, out_length);
 }
 
@@ -528,10 +901,19 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p, peng_hal
   c.name = d->name;
   c.memory_bytes = p->memory_bytes ? p->memory_bytes : 64ull << 20;
   std::string error;
+  uint32_t hang_dispatch = 0;
   if (!ParseSetting(p, "vlen", 128, 1024, &c.vlen, &error) ||
-      !ParseSetting(p, "harts", 1, 256, &c.harts, &error)) {
+      !ParseSetting(p, "harts", 1, 256, &c.harts, &error) ||
+      !ParseSetting(p, "watchdog_ms", 0, 24 * 3600 * 1000, &d->watchdog_ms, &error) ||
+      !ParseSetting(p, "test_hang_dispatch", 0, UINT32_MAX, &hang_dispatch, &error)) {
     return d->Error(PENG_ERROR_INVALID_ARGUMENT, error);
   }
+  if (hang_dispatch) c.server_args = {"--hang-dispatch", std::to_string(hang_dispatch)};
+  if (p->targets && *p->targets) d->targets = p->targets;
+  d->link_gbps = p->link_gbps;
+  d->link_latency_us = p->link_latency_us;
+  d->control.base.resource.vtable = nullptr;  // internal: never handed out
+  d->control.device = d.get();
   if (c.vlen & (c.vlen - 1)) {
     return d->Error(PENG_ERROR_INVALID_ARGUMENT,
                     "vlen = " + std::to_string(c.vlen) + ": QEMU takes powers of two only");

@@ -300,21 +300,77 @@ TEST(EmuHal, ServerThatCannotStartLeavesALostDeviceThatSaysWhy) {
   EXPECT_EQ(d.vt()->allocate(d.device, 8, &b), PENG_ERROR_DEVICE_LOST);
 }
 
-TEST(EmuHal, DispatchIsRefusedClearly) {
+// Which code an emu device takes: rvv ELF for riscv64, features QEMU's
+// rv64gcv hart has, a VLEN range holding the device's (256 here).
+TEST(EmuHal, SupportsOnlyRvvCodeItCanRun) {
+  Device d;
+  Open(&d, {{"vlen", "256"}});
+  const char image[] = "\x7f" "ELF";
+  auto supports = [&](const char* target, const char* arch, const char* features,
+                      uint32_t min_vlen, uint32_t max_vlen) {
+    peng_hal_executable_spec_t spec{};
+    spec.target = target;
+    spec.format = "elf";
+    spec.code = image;
+    spec.code_size = sizeof(image);
+    spec.arch = arch;
+    spec.features = features;
+    spec.min_vlen = min_vlen;
+    spec.max_vlen = max_vlen;
+    int supported = -1;
+    t_error.clear();
+    EXPECT_EQ(d.vt()->supports(d.device, &spec, &supported), PENG_OK);
+    return supported;
+  };
+  EXPECT_EQ(supports("rvv", "riscv64", "v", 0, 0), 1);
+  EXPECT_EQ(supports("rvv", "riscv64", "v,zvl256b", 256, 256), 1);
+  EXPECT_EQ(supports("host", "x86_64", "avx2", 0, 0), 0);
+  EXPECT_TRUE(t_error.empty()) << "not our target: no reason needed, got " << t_error;
+  EXPECT_EQ(supports("rvv", "x86_64", "v", 0, 0), 0);
+  EXPECT_NE(t_error.find("an emu device runs riscv64"), std::string::npos) << t_error;
+  EXPECT_EQ(supports("rvv", "riscv64", "v,zvl512b", 0, 0), 0);
+  EXPECT_NE(t_error.find("needs zvl512b"), std::string::npos) << t_error;
+  EXPECT_EQ(supports("rvv", "riscv64", "v,xtheadvector", 0, 0), 0);
+  EXPECT_NE(t_error.find("needs xtheadvector"), std::string::npos) << t_error;
+  EXPECT_EQ(supports("rvv", "riscv64", "v", 512, 1024), 0);
+  EXPECT_NE(t_error.find("built for VLEN 512-1024, this device has 256"), std::string::npos)
+      << t_error;
+}
+
+// A damaged image reaches the server's loader, which refuses it in words the
+// user sees; the server lives on and the device stays healthy.
+TEST(EmuHal, CorruptImageIsRefusedWithTheServersWords) {
   Device d;
   Open(&d);
+  std::vector<unsigned char> image(4096, 0);
+  std::memcpy(image.data(), "\x7f" "ELF", 4);
+  peng_hal_entry_spec_t entry{};
+  entry.name = "k";
+  entry.symbol = "k";
   peng_hal_executable_spec_t spec{};
   spec.target = "rvv";
   spec.format = "elf";
-  int supported = 1;
+  spec.code = image.data();
+  spec.code_size = image.size();
+  spec.arch = "riscv64";
+  spec.features = "v";
+  spec.entry_count = 1;
+  spec.entries = &entry;
+  peng_hal_executable_t* x = nullptr;
   t_error.clear();
-  EXPECT_EQ(d.vt()->supports(d.device, &spec, &supported), PENG_OK);
-  EXPECT_EQ(supported, 0);
-  EXPECT_NE(t_error.find("does not run kernels yet"), std::string::npos) << t_error;
+  EXPECT_EQ(d.vt()->load_executable(d.device, &spec, &x), PENG_ERROR_CORRUPT_DATA);
+  EXPECT_NE(t_error.find("could not load the kernels: kernel ELF: "), std::string::npos)
+      << t_error;
+  EXPECT_EQ(x, nullptr);
+  EXPECT_EQ(d.vt()->check_health(d.device), PENG_OK);
+  // The staging memory went back: the whole device memory is free again.
+  peng_hal_buffer_t* all = Allocate(d, 1 << 20);
+  EXPECT_TRUE(all);
+  if (all) Free(all);
   peng_hal_dispatch_t dispatch{};
   Done done;
   EXPECT_EQ(d.qvt()->enqueue_dispatch(d.queue, &dispatch, done.completion()),
-            PENG_ERROR_UNSUPPORTED);
+            PENG_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(EmuHal, DestroyLeavesNoServerBehind) {
