@@ -35,6 +35,17 @@ struct Launch {
   std::vector<const int64_t*> shapes;
   std::vector<uint32_t> ranks;
   std::vector<uint64_t> waits;  // device-side ordering: launches this one waits for
+  // A recompute (a producer run again for data lost with a device): who
+  // waits for it. Null for the run's own launches.
+  std::shared_ptr<struct RecomputeWaiter> recompute;
+  uint8_t recompute_rounds;  // times this launch had its lost inputs recomputed
+};
+
+// Recomputes started together, and what runs when the last is done.
+struct RecomputeWaiter {
+  std::atomic<uint32_t> pending{0};
+  std::atomic<int> error{PENG_OK};
+  std::function<void(peng_status_t)> done;
 };
 
 namespace {
@@ -98,11 +109,13 @@ Result<Ref<Event>> Scheduler::Submit(Graph* graph, const std::vector<Ref<Event>>
   if (run->capacity < n) {
     run->pending.reset(new std::atomic<uint32_t>[n]);
     run->cancelled.reset(new std::atomic<uint8_t>[n]);
+    run->launched.reset(new std::atomic<uint8_t>[n]);
     run->capacity = n;
   }
   for (uint32_t i = 0; i < n; ++i) {
     run->pending[i].store(graph->task(i).pred_count, std::memory_order_relaxed);
     run->cancelled[i].store(0, std::memory_order_relaxed);
+    run->launched[i].store(0, std::memory_order_relaxed);
   }
   run->ordered = ordering_;
   if (ordering_) {
@@ -397,6 +410,8 @@ Launch* Scheduler::NewLaunchLocked(const ReadyTask& rt, uint32_t device) {
   l->measure = false;
   l->early = false;
   l->waits.clear();
+  l->recompute.reset();
+  l->recompute_rounds = 0;
   l->acquire_error.store(PENG_OK, std::memory_order_relaxed);
   return l;
 }
@@ -444,6 +459,7 @@ void Scheduler::Start(Launch* l) {
     Complete(l, PENG_OK);  // an empty grid: nothing to do
     return;
   }
+  if (!l->recompute) l->run->launched[l->index].store(1, std::memory_order_relaxed);
   l->measure = learning();
   if (l->measure) {
     l->predicted_us = PredictUs(task, l->device);
@@ -479,6 +495,8 @@ void Scheduler::Dispatch(Launch* l) {
       OnHalDone(l, PENG_ERROR_DEVICE_LOST);
       return;
     }
+    // Or its inputs went with another device: their producers run again.
+    if (err == PENG_ERROR_DEVICE_LOST && RetryWithLostInputs(l)) return;
     Complete(l, peng_status_t(err), "its data could not be moved to the device");
     return;
   }
@@ -677,7 +695,22 @@ void Scheduler::OnHalDone(void* user, peng_status_t status) {
       self->runtime_->perf_models().Record(task.kernel->name(), task.bucket, q.device->name(),
                                            (end - start) * 1e-3);
     }
-  } else if (status == PENG_ERROR_DEVICE_LOST) {
+  }
+  if (l->recompute) {
+    if (status == PENG_ERROR_DEVICE_LOST) {
+      self->runtime_->OnDeviceLost(l->device);
+      std::lock_guard<AdaptiveMutex> lock(self->mutex_);
+      q.lost = true;
+    }
+    Tracer* tracer = self->runtime_->tracer();
+    if (tracer && l->measure) {
+      tracer->RecordTask(l->device, task.kernel->name(), l->run->id, l->index, start, end,
+                         l->predicted_us, status, /*recompute=*/true);
+    }
+    self->FinishRecompute(l, status);
+    return;
+  }
+  if (status == PENG_ERROR_DEVICE_LOST) {
     self->runtime_->OnDeviceLost(l->device);
     Run* run = l->run;
     // Launches enqueued early may have lost predecessors with the device:
@@ -774,6 +807,10 @@ void Scheduler::SetError(Run* run, peng_status_t status, std::string message) {
 }
 
 void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
+  if (l->recompute) {
+    FinishRecompute(l, status);
+    return;
+  }
   Run* run = l->run;
   uint32_t index = l->index;
   uint32_t device = l->device;
@@ -857,8 +894,179 @@ void Scheduler::Complete(Launch* l, peng_status_t status, const char* why) {
   }
   t_current_device = saved_device;
   // After this the run may be gone: no access to it below.
-  if (run_done) FinishRun(run);
+  if (run_done && !RepairRun(run)) FinishRun(run);
   LaunchAll(launches);
+}
+
+// ---------------------------------------------------------------- recompute
+
+bool Scheduler::DataLost(Buffer* buffer) const {
+  uint64_t valid = buffer->ValidMask();
+  if (valid == 0) return false;  // never written: nothing was lost
+  for (uint32_t s = 0; s < 64; ++s) {
+    if (!((valid >> s) & 1)) continue;
+    if (s == 0) return false;
+    Device* owner = runtime_->space_owner(s);
+    if (owner && !owner->lost() && owner->CheckHealth().ok()) return false;
+  }
+  return true;
+}
+
+int64_t Scheduler::LastWriterBefore(const Graph& graph, const Buffer* buffer, uint32_t before) {
+  for (uint32_t j = before; j-- > 0;) {
+    const Task& t = graph.task(j);
+    const TaskArg* args = graph.args(t);
+    for (uint32_t i = 0; i < t.arg_count; ++i) {
+      if (args[i].buffer == buffer && (args[i].access & PENG_ACCESS_WRITE)) return j;
+    }
+  }
+  return -1;
+}
+
+// Whether `producer` would compute the same again: no task after it in the
+// graph that writes one of its arguments has started (its requester, which
+// waits for it, aside).
+bool Scheduler::Recomputable(Run* run, uint32_t producer, uint32_t requester) const {
+  const Graph& graph = *run->graph;
+  const Task& p = graph.task(producer);
+  const TaskArg* pargs = graph.args(p);
+  for (uint32_t j = producer + 1; j < graph.task_count(); ++j) {
+    if (j == requester || !run->launched[j].load(std::memory_order_relaxed)) continue;
+    const Task& t = graph.task(j);
+    const TaskArg* args = graph.args(t);
+    for (uint32_t i = 0; i < t.arg_count; ++i) {
+      if (!(args[i].access & PENG_ACCESS_WRITE)) continue;
+      for (uint32_t k = 0; k < p.arg_count; ++k) {
+        if (pargs[k].buffer == args[i].buffer) return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool Scheduler::StartRecomputes(Run* run, const std::vector<uint32_t>& producers,
+                                uint32_t requester, std::function<void(peng_status_t)> done) {
+  auto waiter = std::make_shared<RecomputeWaiter>();
+  waiter->pending.store(uint32_t(producers.size()));
+  // Checked again once they ran: a later writer of their arguments that
+  // started meanwhile may have changed what they read.
+  waiter->done = [this, run, producers, requester, done = std::move(done)](peng_status_t st) {
+    for (uint32_t p : producers) {
+      if (st == PENG_OK && !Recomputable(run, p, requester)) st = PENG_ERROR_DEVICE_LOST;
+    }
+    done(st);
+  };
+  LaunchList launches;
+  {
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
+    std::vector<uint32_t> chosen;
+    for (uint32_t p : producers) {
+      const Task& t = run->graph->task(p);
+      int best = -1;
+      for (uint32_t d = 0; d < devices_.size(); ++d) {
+        DeviceQueue& q = *devices_[d];
+        if (q.lost || q.device->lost() || (t.device >= 0 && t.device != int(d)) ||
+            !t.kernel->SupportedOn(d)) {
+          continue;
+        }
+        if (best < 0 || q.inflight < devices_[best]->inflight) best = int(d);
+      }
+      if (best < 0) return false;
+      chosen.push_back(uint32_t(best));
+    }
+    for (size_t i = 0; i < producers.size(); ++i) {
+      const Task& t = run->graph->task(producers[i]);
+      Launch* l = NewLaunchLocked(ReadyTask{run, producers[i], t.priority, seq_++}, chosen[i]);
+      l->recompute = waiter;
+      launches.push_back(l);
+    }
+  }
+  LaunchAll(launches);
+  return true;
+}
+
+void Scheduler::FinishRecompute(Launch* l, peng_status_t status) {
+  std::shared_ptr<RecomputeWaiter> waiter = std::move(l->recompute);
+  {
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
+    free_launches_.push_back(l);
+  }
+  if (status != PENG_OK) {
+    int expected = PENG_OK;
+    waiter->error.compare_exchange_strong(expected, status);
+  }
+  if (waiter->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    waiter->done(peng_status_t(waiter->error.load()));
+  }
+}
+
+bool Scheduler::RetryWithLostInputs(Launch* l) {
+  if (l->recompute_rounds >= 3) return false;  // lost again and again: give up
+  Run* run = l->run;
+  const Graph& graph = *run->graph;
+  const Task& task = graph.task(l->index);
+  const TaskArg* args = graph.args(task);
+  std::vector<uint32_t> producers;
+  for (uint32_t i = 0; i < task.arg_count; ++i) {
+    if (!(args[i].access & PENG_ACCESS_READ) || !DataLost(args[i].buffer)) continue;
+    int64_t p = LastWriterBefore(graph, args[i].buffer, l->index);
+    if (p < 0 || !Recomputable(run, uint32_t(p), l->index)) return false;
+    if (std::find(producers.begin(), producers.end(), uint32_t(p)) == producers.end()) {
+      producers.push_back(uint32_t(p));
+    }
+  }
+  if (producers.empty()) return false;
+  ++l->recompute_rounds;
+  return StartRecomputes(run, producers, l->index, [this, l](peng_status_t st) {
+    if (st != PENG_OK) {
+      Complete(l, PENG_ERROR_DEVICE_LOST,
+               "its input was lost with a device, and its producer could not run again");
+      return;
+    }
+    l->acquire_error.store(PENG_OK, std::memory_order_relaxed);
+    Start(l);
+  });
+}
+
+bool Scheduler::RepairRun(Run* run) {
+  // Only a run that saw a device go (a cheap look at each device) pays for
+  // the scan below.
+  bool any_lost = false;
+  for (const auto& q : devices_) {
+    if (q->device->memory_space() != 0 && !q->device->CheckHealth().ok()) {
+      any_lost = true;
+    }
+  }
+  if (!any_lost) return false;
+  const Graph& graph = *run->graph;
+  std::vector<uint32_t> producers;
+  for (const auto& [buffer, writes] : graph.buffer_modes()) {
+    if (!writes || !DataLost(buffer)) continue;
+    int64_t p = LastWriterBefore(graph, buffer, graph.task_count());
+    if (p < 0) continue;
+    if (!Recomputable(run, uint32_t(p), UINT32_MAX)) {
+      SetError(run, PENG_ERROR_DEVICE_LOST,
+               "the result of task " + std::to_string(p) + " (kernel '" +
+                   graph.task(uint32_t(p)).kernel->name() +
+                   "') was lost with its device and cannot be computed again");
+      continue;
+    }
+    if (std::find(producers.begin(), producers.end(), uint32_t(p)) == producers.end()) {
+      producers.push_back(uint32_t(p));
+    }
+  }
+  if (producers.empty()) return false;
+  bool started = StartRecomputes(run, producers, UINT32_MAX, [this, run](peng_status_t st) {
+    if (st != PENG_OK) {
+      SetError(run, st, "a result lost with its device could not be computed again");
+    }
+    FinishRun(run);
+  });
+  if (!started) {
+    SetError(run, PENG_ERROR_DEVICE_LOST,
+             "a result was lost with its device, and no device left can compute it again");
+  }
+  return started;
 }
 
 }  // namespace peng::rt

@@ -27,6 +27,15 @@
 //
 // Errors: the first error of a run wins; the tasks depending on the failed
 // one are cancelled (PENG_ERROR_CANCELLED), independent tasks still run.
+//
+// Lost devices: a task on a device that is lost runs again on a capable
+// survivor. Data whose only valid copy was on a lost device is recomputed: a
+// task that needs it runs its producer again first (recursively, if the
+// producer's own inputs went too), and at the end of a run the last writers
+// of lost results run again, so the run's outputs survive. A producer runs
+// again only while its inputs and outputs are as it left them (no later
+// writer of them has started) and a device may run it; else exactly the tasks
+// that need the data fail with PENG_ERROR_DEVICE_LOST.
 #pragma once
 
 #include <atomic>
@@ -35,6 +44,7 @@
 #include <memory>
 #include <mutex>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +58,7 @@
 namespace peng::rt {
 
 class Runtime;
+class Buffer;
 class Device;
 class Scheduler;
 struct Launch;
@@ -87,6 +98,7 @@ struct Run final : Event::Helper {
   uint32_t capacity = 0;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;
   std::unique_ptr<std::atomic<uint8_t>[]> cancelled;
+  std::unique_ptr<std::atomic<uint8_t>[]> launched;  // started at least once (recompute's test)
   uint32_t remaining = 0;  // tasks not finished; guarded by the scheduler's mutex
   std::atomic<int32_t> start_pending{0};
   std::atomic<int> first_error{PENG_OK};
@@ -206,6 +218,22 @@ class Scheduler {
   // Device::Help's filter: the launches of the run `user`.
   static int TakeLaunchOf(void* run, const peng_hal_completion_t* completion);
   void Complete(Launch* launch, peng_status_t status, const char* why = nullptr);
+
+  // Recomputing data lost with a device (see the top).
+  bool DataLost(Buffer* buffer) const;
+  static int64_t LastWriterBefore(const Graph& graph, const Buffer* buffer, uint32_t before);
+  bool Recomputable(Run* run, uint32_t producer, uint32_t requester) const;
+  // Runs `producers` of `run` again on capable survivors, then calls `done`
+  // with the first failure or PENG_OK; false (and nothing started) when some
+  // producer has no device left.
+  bool StartRecomputes(Run* run, const std::vector<uint32_t>& producers, uint32_t requester,
+                       std::function<void(peng_status_t)> done);
+  void FinishRecompute(Launch* launch, peng_status_t status);
+  // A launch whose inputs were lost: recomputes them and starts it again.
+  bool RetryWithLostInputs(Launch* launch);
+  // At the end of a run that lost a device: recomputes lost results; false
+  // when there is nothing to do (the caller finishes the run).
+  bool RepairRun(Run* run);
   static void SetError(Run* run, peng_status_t status, std::string message);
   // Task index finished (run or cancelled): releases successors into `ready`
   // and returns how many tasks finished (it and the successors it cancelled).

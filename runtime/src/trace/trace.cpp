@@ -21,17 +21,17 @@ const std::string* Tracer::Intern(const std::string& name) {
 
 void Tracer::RecordTask(uint32_t device, const std::string& kernel, uint64_t run, uint32_t task,
                         uint64_t start_ns, uint64_t end_ns, double predicted_us,
-                        peng_status_t status) {
+                        peng_status_t status, bool recompute) {
   std::lock_guard<std::mutex> lock(mutex_);
-  spans_.push_back(Span{false, device, Intern(kernel), run, task, 0, 0, 0, start_ns, end_ns,
-                        predicted_us, status});
+  spans_.push_back(Span{false, recompute, device, Intern(kernel), run, task, 0, 0, 0, start_ns,
+                        end_ns, predicted_us, status});
 }
 
 void Tracer::RecordTransfer(uint32_t device, uint32_t src_space, uint32_t dst_space,
                             uint64_t bytes, uint64_t start_ns, uint64_t end_ns,
                             double predicted_us, peng_status_t status) {
   std::lock_guard<std::mutex> lock(mutex_);
-  spans_.push_back(Span{true, device, nullptr, 0, 0, src_space, dst_space, bytes, start_ns, end_ns,
+  spans_.push_back(Span{true, false, device, nullptr, 0, 0, src_space, dst_space, bytes, start_ns, end_ns,
                         predicted_us, status});
 }
 
@@ -67,6 +67,7 @@ Status Tracer::Write(const std::string& path) const {
         name = *s.name;
         args["run"] = s.run;
         args["task"] = s.task;
+        if (s.recompute) args["recompute"] = true;
       }
       events.push_back({{"name", name},
                         {"cat", s.transfer ? "transfer" : "task"},

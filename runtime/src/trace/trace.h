@@ -19,7 +19,8 @@ class Tracer {
   explicit Tracer(std::vector<std::string> device_names);
 
   void RecordTask(uint32_t device, const std::string& kernel, uint64_t run, uint32_t task,
-                  uint64_t start_ns, uint64_t end_ns, double predicted_us, peng_status_t status);
+                  uint64_t start_ns, uint64_t end_ns, double predicted_us, peng_status_t status,
+                  bool recompute = false);  // a producer run again for data lost with a device
   void RecordTransfer(uint32_t device, uint32_t src_space, uint32_t dst_space, uint64_t bytes,
                       uint64_t start_ns, uint64_t end_ns, double predicted_us,
                       peng_status_t status);
@@ -29,6 +30,7 @@ class Tracer {
  private:
   struct Span {
     bool transfer;
+    bool recompute;
     uint32_t device;
     const std::string* name;  // kernel names live in interned_
     uint64_t run;
