@@ -15,7 +15,14 @@ and the vector-op ratio between consecutive VLENs (ideally 2).
 (default 0.5) and vector ops halve per VLEN doubling within --halving-tolerance
 (default 10%). Instruction counts are deterministic: this is a regression
 check on the code, not a timing.
+
+--emu-runner (the release build's bench/emu/peng-emu-icount) counts the same
+kernel again on an emulated NPU (backends/emu: the device server under QEMU,
+driven through its rings), one dispatch minus none, and reports its
+efficiency beside board mode's; --check then also wants the two within
+--emu-tolerance (default 2%) of each other: it is the same code.
 """
+import tempfile
 import argparse
 import json
 import os
@@ -38,6 +45,8 @@ def main():
     p.add_argument("--check", action="store_true")
     p.add_argument("--min-efficiency", type=float, default=0.5)
     p.add_argument("--halving-tolerance", type=float, default=0.10)
+    p.add_argument("--emu-runner", help="x86-64 peng-emu-icount: count on an emulated NPU too")
+    p.add_argument("--emu-tolerance", type=float, default=0.02)
     a = p.parse_args()
 
     cmd = [sys.executable, os.path.join(HERE, "..", "qemu-icount", "icount.py"),
@@ -80,9 +89,49 @@ def main():
                       f"not 2x within {a.halving_tolerance:.0%}")
                 ok = False
         prev = n["vector"]
+    if a.emu_runner:
+        ok = emu_efficiency(a, data, vlens) and ok
     if a.check:
         print("PASS" if ok else "FAILED")
     return 0 if ok else 1
+
+
+def emu_counts(a, vlen, dispatches, out):
+    plugin = a.plugin or data_plugin()
+    cmd = [a.emu_runner, a.module, a.kernel, "--dispatches", str(dispatches), "--vlen", str(vlen),
+           "--qemu-args", f"-plugin {plugin},out={out} -d plugin"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return json.load(f)
+
+
+def data_plugin():
+    sys.exit("efficiency.py: --emu-runner needs --plugin")
+
+
+def emu_efficiency(a, board, vlens):
+    """The kernel on an emulated NPU: efficiency per VLEN beside board mode's."""
+    m, n, k = (int(x) for x in a.mnk.split(","))
+    ok = True
+    print(f"{a.kernel} on an emulated NPU (backends/emu), one dispatch minus none")
+    print(f"{'VLEN':>6} {'scalar':>10} {'vset':>8} {'LMUL-wtd':>10} {'efficiency':>10} "
+          f"{'board':>10} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for v in vlens:
+            base = emu_counts(a, v, 0, os.path.join(tmp, f"base{v}.json"))
+            run = emu_counts(a, v, 1, os.path.join(tmp, f"run{v}.json"))
+            net = {key: run[key] - base[key] for key in run}
+            cost = net["scalar"] + net["vset"] + net["lmul_weighted"]
+            eff = (m * n * k / (v / 32)) / cost
+            board_eff = board["results"][str(v)]["efficiency"]
+            ratio = eff / board_eff
+            print(f"{v:>6} {net['scalar']:>10} {net['vset']:>8} {net['lmul_weighted']:>10} "
+                  f"{eff:>10.3f} {board_eff:>10.3f} {ratio:>7.3f}")
+            if a.check and abs(ratio - 1.0) > a.emu_tolerance:
+                print(f"FAIL: at VLEN {v} the emulated NPU's efficiency {eff:.3f} is not board "
+                      f"mode's {board_eff:.3f} within {a.emu_tolerance:.0%}")
+                ok = False
+    return ok
 
 
 if __name__ == "__main__":

@@ -118,7 +118,9 @@ std::unique_ptr<EmuChannel> EmuChannel::Start(const EmuServerConfig& config, std
   // a multi-threaded parent's child may only make async-signal-safe calls.
   std::string cpu = "rv64,v=true,vlen=" + std::to_string(config.vlen) + ",vext_spec=v1.0";
   std::string fd_text = std::to_string(c->memfd_);
-  std::vector<std::string> args = {c->qemu_path_, "-cpu", cpu, config.server, "--fd", fd_text};
+  std::vector<std::string> args = {c->qemu_path_, "-cpu", cpu};
+  args.insert(args.end(), config.qemu_args.begin(), config.qemu_args.end());
+  args.insert(args.end(), {config.server, "--fd", fd_text});
   args.insert(args.end(), config.server_args.begin(), config.server_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

@@ -38,6 +38,7 @@ struct EmuServerConfig {
   uint32_t harts = 1;
   uint64_t memory_bytes = 64ull << 20;
   uint32_t start_timeout_ms = 30000;
+  std::vector<std::string> qemu_args;    // before the server (a plugin, -d ...)
   std::vector<std::string> server_args;  // after --fd (test hooks: --hang-dispatch N)
 };
 

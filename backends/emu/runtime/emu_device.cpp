@@ -5,7 +5,8 @@
 //   kind = "npu" | "dpu", memory_mb (default 64), vlen (default 256), harts
 //   (default 1), qemu (default: PENG_QEMU, else qemu-riscv64 in PATH), server
 //   (default: PENG_EMU_SERVER, else the one this build made), watchdog_ms
-//   (default 30000; 0: none), link_gbps and link_latency_us (the link model),
+//   (default 30000; 0: none), qemu_args (more QEMU options, space-separated:
+//   a TCG plugin, -d logging), the profile's [device.link] (the link model),
 //   and the test hook test_hang_dispatch = N (the server's N-th dispatch hangs).
 //
 // Buffers are ranges of device memory, handed out by a first-fit allocator on
@@ -909,6 +910,15 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p, peng_hal
     return d->Error(PENG_ERROR_INVALID_ARGUMENT, error);
   }
   if (hang_dispatch) c.server_args = {"--hang-dispatch", std::to_string(hang_dispatch)};
+  if (const char* extra = peng_hal_setting(p, "qemu_args")) {
+    std::string text = extra;
+    for (size_t begin = 0; begin < text.size();) {
+      size_t end = text.find(' ', begin);
+      if (end == std::string::npos) end = text.size();
+      if (end > begin) c.qemu_args.push_back(text.substr(begin, end - begin));
+      begin = end + 1;
+    }
+  }
   if (p->targets && *p->targets) d->targets = p->targets;
   d->link_gbps = p->link_gbps;
   d->link_latency_us = p->link_latency_us;
