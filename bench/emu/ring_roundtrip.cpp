@@ -35,6 +35,8 @@ std::unique_ptr<peng::emu::EmuChannel> Start() {
   c.qemu = qemu && *qemu ? qemu : "qemu-riscv64";
   c.server = PENG_BENCH_EMU_SERVER;
   c.memory_bytes = 1 << 20;
+  // PENG_BENCH_EMU_SPIN_US: the channel's spin before sleeping (0: futex only).
+  if (const char* spin = std::getenv("PENG_BENCH_EMU_SPIN_US")) c.spin_us = uint32_t(std::atoi(spin));
   std::string error;
   auto channel = peng::emu::EmuChannel::Start(c, &error);
   if (!channel) fprintf(stderr, "peng-bench-emu: %s\n", error.c_str());

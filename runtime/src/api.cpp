@@ -164,6 +164,29 @@ peng_status_t peng_runtime_find_device(peng_runtime_t runtime, const char* name,
   });
 }
 
+peng_status_t peng_runtime_absent_device_count(peng_runtime_t runtime, uint32_t* out_count) {
+  PENG_LOOKUP(Runtime, rt, runtime, "runtime");
+  PENG_CHECK_OUT(out_count);
+  *out_count = uint32_t(rt->absent_devices().size());
+  return PENG_OK;
+}
+
+peng_status_t peng_runtime_absent_device(peng_runtime_t runtime, uint32_t index,
+                                         const char** out_name, const char** out_reason) {
+  PENG_LOOKUP(Runtime, rt, runtime, "runtime");
+  PENG_CHECK_OUT(out_name);
+  PENG_CHECK_OUT(out_reason);
+  const auto& absent = rt->absent_devices();
+  if (index >= absent.size()) {
+    return Report(PENG_ERROR_INVALID_ARGUMENT, "absent device index " + std::to_string(index) +
+                                                   " out of range (" +
+                                                   std::to_string(absent.size()) + ")");
+  }
+  *out_name = absent[index].name.c_str();
+  *out_reason = absent[index].reason.c_str();
+  return PENG_OK;
+}
+
 peng_status_t peng_runtime_set_policy(peng_runtime_t runtime, peng_policy_t policy) {
   PENG_LOOKUP(Runtime, rt, runtime, "runtime");
   if (RawEnum(policy) < PENG_POLICY_EAGER || RawEnum(policy) > PENG_POLICY_COST_MODEL) {

@@ -224,7 +224,7 @@ Status Runtime::LoadPlugins(const std::string& path) {
 
 Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
                           peng_hal_device_params_t params, uint32_t queue_depth,
-                          bool kind_given) {
+                          bool kind_given, bool optional) {
   if (FindDevice(params.name)) {
     return Error(PENG_ERROR_INVALID_ARGUMENT, "two devices are named '", params.name, "'");
   }
@@ -234,6 +234,12 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
   peng_hal_device_t* hal = nullptr;
   peng_status_t st = factory->create_device(index, &params, &hal);
   std::string backend_message = TakeHalError();
+  if (st != PENG_OK && (st == PENG_ERROR_DEVICE_LOST || optional)) {
+    absent_.push_back({params.name, std::string(peng_status_string(st)) + ": " +
+                                        (backend_message.empty() ? "(no reason given)"
+                                                                 : backend_message)});
+    return OkStatus();
+  }
   if (st != PENG_OK || !hal) {
     return Error(st == PENG_OK ? PENG_ERROR_INTERNAL : st, "backend '", factory->name,
                  "' could not create device '", params.name, "': ",
@@ -244,9 +250,12 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
   // A profile's `kind` relabels the device (PoCL as a development NPU);
   // without one, the backend's own word stands (an OpenCL GPU is a gpu).
   if (kind_given) (*device)->set_kind(params.kind);
-  // A device can be lost from the start (an emulated device whose server
-  // would not run): it stays listed, with its reason, and gets no work.
-  (void)(*device)->CheckHealth();
+  // A device can be lost from the start: then it is absent (optional), or
+  // stays listed, with its reason, and gets no work.
+  if (Status health = (*device)->CheckHealth(); !health.ok() && optional) {
+    absent_.push_back({params.name, health.message()});
+    return OkStatus();
+  }
   if (params.memory_space == space_owners_.size()) space_owners_.push_back(device->get());
   devices_.push_back(std::move(*device));
   queue_depths_.push_back(queue_depth);
@@ -322,7 +331,8 @@ Status Runtime::CreateDevices() {
   }
   static const std::set<std::string> kKeys = {"name",    "backend",     "kind",  "threads",
                                               "memory",  "memory_mb",   "targets", "timing",
-                                              "link",    "queue_depth", "index"};
+                                              "link",    "queue_depth", "index",
+                                              "optional"};
   // Every other key is the backend's: passed on as text (hal.h).
   std::function<void(const std::string&, const toml::node&, std::vector<std::string>*)> flatten =
       [&](const std::string& key, const toml::node& value, std::vector<std::string>* out) {
@@ -413,8 +423,9 @@ Status Runtime::CreateDevices() {
         p.link_latency_us < 0) {
       return where("device '" + *name + "': timing and link figures must not be negative");
     }
-    PENG_RETURN_IF_ERROR(
-        AddDevice(factory, uint32_t(index), p, uint32_t(depth), kind_text.has_value()));
+    bool optional = (*t)["optional"].value_or(false);
+    PENG_RETURN_IF_ERROR(AddDevice(factory, uint32_t(index), p, uint32_t(depth),
+                                   kind_text.has_value(), optional));
   }
   return OkStatus();
 }

@@ -55,6 +55,11 @@ class Runtime : public RefCounted<Runtime> {
   // The device whose memory a space is (nullptr for host memory, space 0).
   Device* space_owner(uint32_t space) const { return space_owners_[space]; }
   uint32_t queue_depth(uint32_t device) const { return queue_depths_[device]; }
+  // Devices of the profile the runtime runs without (AddDevice says when).
+  struct AbsentDevice {
+    std::string name, reason;
+  };
+  const std::vector<AbsentDevice>& absent_devices() const { return absent_; }
 
   Scheduler& scheduler() { return *scheduler_; }
   PerfModels& perf_models() { return *perf_models_; }
@@ -73,9 +78,13 @@ class Runtime : public RefCounted<Runtime> {
   Status LoadPlugins(const std::string& path);
   Status CreateDevices();
   // kind_given: params.kind is the profile's word and overrides the backend's.
+  // A device the backend cannot reach (create_device says DEVICE_LOST: an
+  // emulated device whose server would not start), or an `optional` one that
+  // fails to come up, is absent: listed with its reason, and the runtime
+  // starts without it.
   Status AddDevice(const peng_hal_factory_t* factory, uint32_t index,
                    peng_hal_device_params_t params, uint32_t queue_depth,
-                   bool kind_given = false);
+                   bool kind_given = false, bool optional = false);
   const peng_hal_factory_t* FindFactory(const std::string& name) const;
   std::vector<std::string> SpaceNames() const;
 
@@ -85,6 +94,7 @@ class Runtime : public RefCounted<Runtime> {
   std::vector<Ref<Device>> devices_;
   std::vector<Device*> space_owners_{nullptr};
   std::vector<uint32_t> queue_depths_;
+  std::vector<AbsentDevice> absent_;
   std::unique_ptr<PerfModels> perf_models_;
   std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -162,7 +162,23 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (json) std::printf("%s\n", nlohmann::json{{"devices", devices}}.dump(2).c_str());
+  // Devices of the profile that could not come up: the runtime runs without them.
+  uint32_t absent_count = 0;
+  peng_runtime_absent_device_count(rt, &absent_count);
+  nlohmann::json absent = nlohmann::json::array();
+  for (uint32_t i = 0; i < absent_count; ++i) {
+    const char* name = nullptr;
+    const char* reason = nullptr;
+    if (peng_runtime_absent_device(rt, i, &name, &reason) != PENG_OK) continue;
+    if (json) {
+      absent.push_back({{"name", name}, {"reason", reason}});
+    } else {
+      std::printf("\nAbsent device: %s\n  Reason              %s\n", name, reason);
+    }
+  }
+  if (json) {
+    std::printf("%s\n", nlohmann::json{{"devices", devices}, {"absent", absent}}.dump(2).c_str());
+  }
   peng_runtime_release(rt);
   return 0;
 }

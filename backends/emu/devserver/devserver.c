@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "elf_loader.h"
@@ -45,6 +46,7 @@ static peng_emu_header_t* g_header;
 static uint8_t* g_memory;
 static uint8_t* g_args; /* argument slots */
 static uint64_t g_hang_dispatch; /* test hook: 0 = never */
+static uint64_t g_spin_ns = 10000; /* --spin-us: look for the next command this long before sleeping */
 static uint64_t g_dispatches;
 
 /* The heartbeat thread waits here until main has mapped the region. */
@@ -381,7 +383,25 @@ static int32_t Execute(const peng_emu_command_t* c, uint64_t slot) {
 
 /* Waits until the command ring has an entry past `tail` (see the doorbell
  * protocol in emu_protocol.h). */
+static uint64_t NowNs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void WaitForCommand(peng_emu_ring_t* ring, uint64_t tail) {
+  /* A host that sends commands back to back sends the next one within
+   * microseconds: catch it awake (a futex wake-up costs far more), then
+   * sleep, so that an idle server uses no CPU. */
+  if (g_spin_ns) {
+    uint64_t until = NowNs() + g_spin_ns;
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (__atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != tail) return;
+      }
+      if (NowNs() >= until) break;
+    }
+  }
   for (;;) {
     if (__atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != tail) return;
     uint32_t bell = __atomic_load_n(&ring->doorbell, __ATOMIC_ACQUIRE);
@@ -424,6 +444,8 @@ int main(int argc, char** argv) {
       char* end = NULL;
       long v = strtol(argv[++i], &end, 10);
       if (*end == '\0' && v >= 0 && v < 65536) fd = (int)v;
+    } else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc) {
+      g_spin_ns = strtoull(argv[++i], NULL, 10) * 1000;
     } else if (strcmp(argv[i], "--hang-dispatch") == 0 && i + 1 < argc) {
       g_hang_dispatch = strtoull(argv[++i], NULL, 10);
     } else {

@@ -120,7 +120,9 @@ std::unique_ptr<EmuChannel> EmuChannel::Start(const EmuServerConfig& config, std
   std::string fd_text = std::to_string(c->memfd_);
   std::vector<std::string> args = {c->qemu_path_, "-cpu", cpu};
   args.insert(args.end(), config.qemu_args.begin(), config.qemu_args.end());
-  args.insert(args.end(), {config.server, "--fd", fd_text});
+  args.insert(args.end(), {config.server, "--fd", fd_text, "--spin-us",
+                           std::to_string(config.spin_us)});
+  c->spin_us_ = config.spin_us;
   args.insert(args.end(), config.server_args.begin(), config.server_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -233,6 +235,20 @@ bool EmuChannel::PopCompletion(peng_emu_completion_t* out) {
 void EmuChannel::WaitForCompletion() {
   peng_emu_ring_t& ring = header_->completion_ring;
   uint64_t tail = ring.tail;
+  if (spin_us_) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    do {
+      for (int i = 0; i < 64; ++i) {
+        if (__atomic_load_n(&ring.head, __ATOMIC_ACQUIRE) != tail ||
+            interrupted_.load(std::memory_order_relaxed)) {
+          return;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    } while (std::chrono::steady_clock::now() < until);
+  }
   uint32_t bell = __atomic_load_n(&ring.doorbell, __ATOMIC_ACQUIRE);
   __atomic_store_n(&ring.sleeping, 1, __ATOMIC_SEQ_CST);
   // Interrupt() bumps the doorbell after setting the flag, so checking the

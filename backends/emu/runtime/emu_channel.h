@@ -38,6 +38,9 @@ struct EmuServerConfig {
   uint32_t harts = 1;
   uint64_t memory_bytes = 64ull << 20;
   uint32_t start_timeout_ms = 30000;
+  // Both sides look for the next entry this long before they sleep on the
+  // doorbell: back-to-back commands then cost no wake-up.
+  uint32_t spin_us = 10;
   std::vector<std::string> qemu_args;    // before the server (a plugin, -d ...)
   std::vector<std::string> server_args;  // after --fd (test hooks: --hang-dispatch N)
 };
@@ -99,6 +102,7 @@ class EmuChannel {
   uint8_t* memory_ = nullptr;
   std::string qemu_path_;
   std::atomic<bool> interrupted_{false};
+  uint32_t spin_us_ = 0;
   std::mutex reap_mutex_;
   bool reaped_ = false;
   std::string exit_reason_;

@@ -15,8 +15,8 @@
 // device's completion thread and fails with PENG_ERROR_DEVICE_LOST once the
 // server is gone; device<->device copies are COPY commands.
 //
-// A server that cannot start leaves a device that is lost from the start and
-// says why (describe, and every failing call), so the runtime still starts.
+// A server that cannot start makes create_device fail with DEVICE_LOST and
+// the reason: the runtime lists the device as absent and starts without it.
 //
 // Kernels: the rvv executables of module.peng (ELF for riscv64, the kernel
 // ABI of peng.h), VLEN-agnostic or specialised for a range that holds the
@@ -940,11 +940,9 @@ peng_status_t CreateDevice(uint32_t, const peng_hal_device_params_t* p, peng_hal
 
   d->channel = EmuChannel::Start(c, &error);
   if (!d->channel) {
-    // Lost from the start: the runtime and the other devices go on.
-    d->lost_reason = "the device server could not start: " + error;
-    d->lost.store(true);
-    *out = &d.release()->base;
-    return PENG_OK;
+    // The device is absent (DEVICE_LOST from create_device): the runtime
+    // starts without it, and peng-info says why.
+    return d->Error(PENG_ERROR_DEVICE_LOST, "the device server could not start: " + error);
   }
   d->allocator = std::make_unique<Allocator>(d->channel->memory_size());
   d->stop_fd = eventfd(0, EFD_CLOEXEC);

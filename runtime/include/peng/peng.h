@@ -161,6 +161,14 @@ PENG_API peng_status_t peng_runtime_device(peng_runtime_t runtime, uint32_t inde
 /* Finds a device by name ("cpu0", "npu0", ...). */
 PENG_API peng_status_t peng_runtime_find_device(peng_runtime_t runtime, const char* name,
                                                 peng_device_t* out_device);
+/* Devices of the platform profile that the runtime runs without: their backend
+ * could not reach them (an emulated device whose server would not start), or
+ * an `optional = true` device failed to come up. `out_reason` says why; both
+ * strings live as long as the runtime. */
+PENG_API peng_status_t peng_runtime_absent_device_count(peng_runtime_t runtime,
+                                                       uint32_t* out_count);
+PENG_API peng_status_t peng_runtime_absent_device(peng_runtime_t runtime, uint32_t index,
+                                                 const char** out_name, const char** out_reason);
 PENG_API peng_status_t peng_runtime_set_policy(peng_runtime_t runtime, peng_policy_t policy);
 /* Waits until every submitted graph has finished. */
 PENG_API peng_status_t peng_runtime_wait_idle(peng_runtime_t runtime, uint64_t timeout_ns);

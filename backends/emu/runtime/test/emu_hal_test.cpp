@@ -285,19 +285,22 @@ TEST(EmuHal, KilledServerFailsWaitingWorkWithDeviceLost) {
   Free(b);
 }
 
-TEST(EmuHal, ServerThatCannotStartLeavesALostDeviceThatSaysWhy) {
+TEST(EmuHal, ServerThatCannotStartIsADeviceThatIsNotThere) {
   setenv("PENG_QEMU", "/nonexistent/qemu-riscv64", 1);
-  Device d;
-  Open(&d);
-  unsetenv("PENG_QEMU");
+  peng_hal_device_params_t p{};
+  p.name = "emu:test0";
+  p.kind = PENG_DEVICE_NPU;
+  p.memory_space = 1;
+  p.set_error = SetError;
+  peng_hal_device_t* device = nullptr;
   t_error.clear();
-  EXPECT_EQ(d.vt()->check_health(d.device), PENG_ERROR_DEVICE_LOST);
-  EXPECT_NE(t_error.find("/nonexistent/qemu-riscv64: No such file or directory"),
-            std::string::npos) << t_error;
-  EXPECT_NE(d.Describe().find("Error: the device server could not start"), std::string::npos)
-      << d.Describe();
-  peng_hal_buffer_t* b = nullptr;
-  EXPECT_EQ(d.vt()->allocate(d.device, 8, &b), PENG_ERROR_DEVICE_LOST);
+  EXPECT_EQ(peng_backend_emu_factory()->create_device(0, &p, &device), PENG_ERROR_DEVICE_LOST);
+  unsetenv("PENG_QEMU");
+  EXPECT_EQ(device, nullptr);
+  EXPECT_NE(t_error.find("the device server could not start: /nonexistent/qemu-riscv64: No such "
+                         "file or directory"),
+            std::string::npos)
+      << t_error;
 }
 
 // Which code an emu device takes: rvv ELF for riscv64, features QEMU's

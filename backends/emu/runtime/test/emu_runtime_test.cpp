@@ -177,22 +177,44 @@ TEST(EmuRuntime, KilledServerIsALostDeviceAndTheRuntimeGoesOn) {
   ASSERT_EQ(peng_runtime_release(rt), PENG_OK);
 }
 
-TEST(EmuRuntime, QemuThatCannotRunLeavesLostDevicesAndTheRuntimeStarts) {
-  setenv("PENG_QEMU", "/nonexistent", 1);
-  peng_runtime_t rt = Create();
-  unsetenv("PENG_QEMU");
-  ASSERT_TRUE(rt);
-  for (const char* name : {"emu:npu0", "emu:dpu0"}) {
-    peng_device_t d = Find(rt, name);
-    EXPECT_TRUE(Lost(d)) << name;
-    std::string text = Describe(d);
-    EXPECT_NE(text.find("Error: the device server could not start: /nonexistent: No such file"),
-              std::string::npos)
-        << text;
+// No qemu, or a server that is not one: those devices are absent, with the
+// reason, and the runtime starts with the rest.
+TEST(EmuRuntime, ServersThatCannotStartLeaveAbsentDevicesAndTheRuntimeStarts) {
+  for (const char* variable : {"PENG_QEMU", "PENG_EMU_SERVER"}) {
+    SCOPED_TRACE(variable);
+    // A "server" that is no riscv64 program: this very file.
+    const char* value = std::string(variable) == "PENG_QEMU" ? "/nonexistent" : __FILE__;
+    setenv(variable, value, 1);
+    peng_runtime_t rt = Create();
+    unsetenv(variable);
+    ASSERT_TRUE(rt);
+    uint32_t count = 9, absent = 9;
+    ASSERT_EQ(peng_runtime_device_count(rt, &count), PENG_OK);
+    EXPECT_EQ(count, 1u);  // cpu0 alone
+    ASSERT_EQ(peng_runtime_absent_device_count(rt, &absent), PENG_OK);
+    ASSERT_EQ(absent, 2u);
+    for (uint32_t i = 0; i < absent; ++i) {
+      const char* name = nullptr;
+      const char* reason = nullptr;
+      ASSERT_EQ(peng_runtime_absent_device(rt, i, &name, &reason), PENG_OK);
+      EXPECT_STREQ(name, i == 0 ? "emu:npu0" : "emu:dpu0");
+      EXPECT_NE(std::string(reason).find("the device server could not start: "),
+                std::string::npos)
+          << reason;
+      if (std::string(variable) == "PENG_QEMU") {
+        EXPECT_NE(std::string(reason).find("/nonexistent: No such file"), std::string::npos)
+            << reason;
+      }
+    }
+    const char* name = nullptr;
+    const char* reason = nullptr;
+    EXPECT_EQ(peng_runtime_absent_device(rt, 2, &name, &reason), PENG_ERROR_INVALID_ARGUMENT);
+    peng_device_t d = nullptr;
+    EXPECT_EQ(peng_runtime_find_device(rt, "emu:npu0", &d), PENG_ERROR_NOT_FOUND);
+    EXPECT_FALSE(Lost(Find(rt, "cpu0")));
+    RunOnCpu(rt);
+    ASSERT_EQ(peng_runtime_release(rt), PENG_OK);
   }
-  EXPECT_FALSE(Lost(Find(rt, "cpu0")));
-  RunOnCpu(rt);
-  ASSERT_EQ(peng_runtime_release(rt), PENG_OK);
 }
 
 }  // namespace
