@@ -309,14 +309,18 @@ int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
     case PENG_POLICY_COST_MODEL: {
       const TaskArg* args = rt.run->graph->args(task);
       int best = -1, calibrate = -1;
-      double best_finish = 1e300, calibrate_backlog = 1e300;
+      double best_finish = 1e300;
+      size_t calibrate_load = SIZE_MAX;
       for (int d = 0; d < n; ++d) {
         if (!usable(d)) continue;
         DeviceQueue& q = *devices_[d];
         double exec = PredictUs(task, d);
         if (exec < 0) {
-          // Still calibrating: explore, least-loaded first.
-          if (q.backlog_us < calibrate_backlog) calibrate = d, calibrate_backlog = q.backlog_us;
+          // Still calibrating: explore, the device with the fewest tasks
+          // first (a calibrating device has no predicted backlog, so tasks
+          // ready at once would otherwise all go to the first one).
+          size_t load = q.queue.size() + q.inflight;
+          if (load < calibrate_load) calibrate = d, calibrate_load = load;
           continue;
         }
         double transfer = 0;
