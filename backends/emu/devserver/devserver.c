@@ -46,7 +46,7 @@ static peng_emu_header_t* g_header;
 static uint8_t* g_memory;
 static uint8_t* g_args; /* argument slots */
 static uint64_t g_hang_dispatch; /* test hook: 0 = never */
-static uint64_t g_spin_ns = 10000; /* --spin-us: look for the next command this long before sleeping */
+static uint64_t g_spin_ns = 5000; /* --spin-us: look for the next command this long before sleeping */
 static uint64_t g_dispatches;
 
 /* The heartbeat thread waits here until main has mapped the region. */

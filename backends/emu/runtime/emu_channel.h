@@ -40,7 +40,7 @@ struct EmuServerConfig {
   uint32_t start_timeout_ms = 30000;
   // Both sides look for the next entry this long before they sleep on the
   // doorbell: back-to-back commands then cost no wake-up.
-  uint32_t spin_us = 10;
+  uint32_t spin_us = 5;
   std::vector<std::string> qemu_args;    // before the server (a plugin, -d ...)
   std::vector<std::string> server_args;  // after --fd (test hooks: --hang-dispatch N)
 };
