@@ -220,15 +220,30 @@ func.func @quantize_per_tensor_33x47(%x: tensor<33x47xf32>, %scale: tensor<f32>,
                        iterator_types = ["parallel", "parallel"]}
       ins(%x, %scale, %zp : tensor<33x47xf32>, tensor<f32>, tensor<i8>) outs(%e : tensor<33x47xi8>) {
   ^bb0(%a: f32, %s: f32, %z: i8, %o: i8):
-    %lo = arith.constant -128.0 : f32
-    %hi = arith.constant 127.0 : f32
+    // clamp(round(q) + z, -128, 127) = round(clamp(q, -128 - z, 127 - z)) + z,
+    // the bounds being integers: the conversion then takes a value already
+    // rounded and in range.
+    %lo = arith.constant -128 : i32
+    %hi = arith.constant 127 : i32
     %q = arith.divf %a, %s : f32
-    %rq = math.roundeven %q : f32
-    %zf = arith.sitofp %z : i8 to f32
-    %v = arith.addf %rq, %zf : f32
-    %c0 = arith.maxnumf %v, %lo : f32
-    %c1 = arith.minnumf %c0, %hi : f32
-    %i = arith.fptosi %c1 : f32 to i8
+    %z32 = arith.extsi %z : i8 to i32
+    %lo_z = arith.subi %lo, %z32 : i32
+    %hi_z = arith.subi %hi, %z32 : i32
+    %lo_f = arith.sitofp %lo_z : i32 to f32
+    %hi_f = arith.sitofp %hi_z : i32 to f32
+    %c0 = arith.maxnumf %q, %lo_f : f32
+    %c1 = arith.minnumf %c0, %hi_f : f32
+    // Round half to even and convert in one: adding 1.5 * 2^23 leaves the
+    // rounded integer in the low mantissa bits (|%c1| <= 256). This needs no
+    // float-to-int instruction: qemu-riscv64 7.2 (Debian 12), which runs the
+    // emulated devices, aborts on RVV's rtz conversions (vfcvt.rtz.x.f.v).
+    %magic = arith.constant 12582912.0 : f32
+    %magic_bits = arith.constant 0x4B400000 : i32
+    %t = arith.addf %c1, %magic : f32
+    %t_bits = arith.bitcast %t : f32 to i32
+    %ri = arith.subi %t_bits, %magic_bits : i32
+    %v = arith.addi %ri, %z32 : i32
+    %i = arith.trunci %v : i32 to i8
     linalg.yield %i : i8
   } -> tensor<33x47xi8>
   return %r : tensor<33x47xi8>
@@ -256,15 +271,30 @@ func.func @quantize_per_channel_3x5x11(%x: tensor<3x5x11xf32>, %scale: tensor<5x
                        iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%x, %scale, %zp : tensor<3x5x11xf32>, tensor<5xf32>, tensor<5xi8>) outs(%e : tensor<3x5x11xi8>) {
   ^bb0(%a: f32, %s: f32, %z: i8, %o: i8):
-    %lo = arith.constant -128.0 : f32
-    %hi = arith.constant 127.0 : f32
+    // clamp(round(q) + z, -128, 127) = round(clamp(q, -128 - z, 127 - z)) + z,
+    // the bounds being integers: the conversion then takes a value already
+    // rounded and in range.
+    %lo = arith.constant -128 : i32
+    %hi = arith.constant 127 : i32
     %q = arith.divf %a, %s : f32
-    %rq = math.roundeven %q : f32
-    %zf = arith.sitofp %z : i8 to f32
-    %v = arith.addf %rq, %zf : f32
-    %c0 = arith.maxnumf %v, %lo : f32
-    %c1 = arith.minnumf %c0, %hi : f32
-    %i = arith.fptosi %c1 : f32 to i8
+    %z32 = arith.extsi %z : i8 to i32
+    %lo_z = arith.subi %lo, %z32 : i32
+    %hi_z = arith.subi %hi, %z32 : i32
+    %lo_f = arith.sitofp %lo_z : i32 to f32
+    %hi_f = arith.sitofp %hi_z : i32 to f32
+    %c0 = arith.maxnumf %q, %lo_f : f32
+    %c1 = arith.minnumf %c0, %hi_f : f32
+    // Round half to even and convert in one: adding 1.5 * 2^23 leaves the
+    // rounded integer in the low mantissa bits (|%c1| <= 256). This needs no
+    // float-to-int instruction: qemu-riscv64 7.2 (Debian 12), which runs the
+    // emulated devices, aborts on RVV's rtz conversions (vfcvt.rtz.x.f.v).
+    %magic = arith.constant 12582912.0 : f32
+    %magic_bits = arith.constant 0x4B400000 : i32
+    %t = arith.addf %c1, %magic : f32
+    %t_bits = arith.bitcast %t : f32 to i32
+    %ri = arith.subi %t_bits, %magic_bits : i32
+    %v = arith.addi %ri, %z32 : i32
+    %i = arith.trunci %v : i32 to i8
     linalg.yield %i : i8
   } -> tensor<3x5x11xi8>
   return %r : tensor<3x5x11xi8>

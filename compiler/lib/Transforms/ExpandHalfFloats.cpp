@@ -244,6 +244,10 @@ struct PengExpandHalfFloatsPass
         }) ||
         llvm::any_of(computes->getResultTypes(),
                      [](Type t) { return getElementTypeOrSelf(t).isBF16(); })) {
+      // An op inside a named linalg op (linalg.add) has no location of its
+      // own: report the named op.
+      while (isa<UnknownLoc>(computes->getLoc()) && computes->getParentOp())
+        computes = computes->getParentOp();
       computes->emitOpError("computes in bf16; pengc supports bf16 only in conversions to and "
                             "from f32 (arith.extf, arith.truncf) and in data movement");
       return signalPassFailure();
