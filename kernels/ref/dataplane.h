@@ -16,8 +16,8 @@ using Bytes = std::vector<uint8_t>;
 // ---- data movement on elements of `elem` bytes
 
 // y.shape[i] = shape[perm[i]], as Transpose in ref.h.
-Bytes TransposeBytes(const Bytes& x, const std::vector<int64_t>& shape,
-                     const std::vector<int64_t>& perm, size_t elem);
+Bytes TransposeBytes(const Bytes &x, const std::vector<int64_t> &shape,
+                     const std::vector<int64_t> &perm, size_t elem);
 
 // A row index as the gather/scatter kernels read it: negative counts from
 // the end (ONNX Gather), and what is still out of [0, rows) is clamped to it
@@ -25,21 +25,21 @@ Bytes TransposeBytes(const Bytes& x, const std::vector<int64_t>& shape,
 int64_t RowIndex(int64_t index, int64_t rows);
 
 // out[i] = table[RowIndex(indices[i])]: rows of `row_bytes` bytes.
-Bytes GatherRows(const Bytes& table, int64_t rows, size_t row_bytes,
-                 const std::vector<int64_t>& indices);
+Bytes GatherRows(const Bytes &table, int64_t rows, size_t row_bytes,
+                 const std::vector<int64_t> &indices);
 
 // table with row RowIndex(indices[i]) replaced by updates[i]; a row named
 // twice gets the later update; indices still out of range after wrapping
 // write nothing.
-Bytes ScatterRows(const Bytes& table, int64_t rows, size_t row_bytes,
-                  const std::vector<int64_t>& indices, const Bytes& updates);
+Bytes ScatterRows(const Bytes &table, int64_t rows, size_t row_bytes,
+                  const std::vector<int64_t> &indices, const Bytes &updates);
 
 // [M, N] into [ceil(M/m), ceil(N/n), m, n] tiles (tensor.pack with
 // inner_dims_pos = [0, 1]); positions past the matrix get `pad` (elem bytes).
-Bytes Pack2d(const Bytes& x, int64_t M, int64_t N, int64_t m, int64_t n, size_t elem,
-             const Bytes& pad);
+Bytes Pack2d(const Bytes &x, int64_t M, int64_t N, int64_t m, int64_t n, size_t elem,
+             const Bytes &pad);
 // The inverse: tiles back into [M, N], the padding dropped.
-Bytes Unpack2d(const Bytes& tiles, int64_t M, int64_t N, int64_t m, int64_t n, size_t elem);
+Bytes Unpack2d(const Bytes &tiles, int64_t M, int64_t N, int64_t m, int64_t n, size_t elem);
 
 // ---- IEEE 754 conversions (round to nearest, ties to even)
 
@@ -64,11 +64,12 @@ float DequantizeLinear(int8_t q, float scale, int8_t zero_point);
 
 // ---- CRC32C (Castagnoli): reflected polynomial 0x82F63B78, initial value
 // 0xFFFFFFFF, final xor 0xFFFFFFFF. Bit by bit, as the definition reads.
-constexpr uint32_t Crc32c(const uint8_t* data, size_t size) {
+constexpr uint32_t Crc32c(const uint8_t *data, size_t size) {
   uint32_t crc = 0xFFFFFFFFu;
   for (size_t i = 0; i < size; ++i) {
     crc ^= data[i];
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
   }
   return crc ^ 0xFFFFFFFFu;
 }
@@ -78,4 +79,4 @@ constexpr uint8_t kCrcCheckInput[9] = {'1', '2', '3', '4', '5', '6', '7', '8', '
 constexpr uint32_t kCrc32cCheck = 0xE3069283u;
 static_assert(Crc32c(kCrcCheckInput, 9) == kCrc32cCheck, "CRC32C check value");
 
-}  // namespace peng::ref
+} // namespace peng::ref

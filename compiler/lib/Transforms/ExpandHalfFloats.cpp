@@ -239,9 +239,8 @@ struct PengExpandHalfFloatsPass
     }
     // f16 arithmetic stays for the targets that have it (the host); bf16
     // arithmetic has no target.
-    if (llvm::any_of(computes->getOperandTypes(), [](Type t) {
-          return getElementTypeOrSelf(t).isBF16();
-        }) ||
+    if (llvm::any_of(computes->getOperandTypes(),
+                     [](Type t) { return getElementTypeOrSelf(t).isBF16(); }) ||
         llvm::any_of(computes->getResultTypes(),
                      [](Type t) { return getElementTypeOrSelf(t).isBF16(); })) {
       // An op inside a named linalg op (linalg.add) has no location of its
