@@ -413,6 +413,13 @@ peng_status_t peng_kernel_supported_on(peng_kernel_t kernel, peng_device_t devic
   return PENG_OK;
 }
 
+peng_status_t peng_kernel_is_data_plane(peng_kernel_t kernel, int* out) {
+  PENG_LOOKUP(Kernel, k, kernel, "kernel");
+  PENG_CHECK_OUT(out);
+  *out = k->data_plane() ? 1 : 0;
+  return PENG_OK;
+}
+
 // ------------------------------------------------------------------ graphs
 
 peng_status_t peng_graph_create(peng_runtime_t runtime, peng_graph_t* out) {

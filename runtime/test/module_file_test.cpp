@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "peng/peng.h"
+#include "peng/peng.hpp"
 
 extern "C" uint64_t peng_cpu_images_loaded(void);  // backends/cpu/runtime
 
@@ -236,6 +237,9 @@ TEST(ModuleFile, InconsistentMetadataIsRejected) {
       {module(args + R"("in_place":[[0,0]],)" + counts, exe("", entry)), "'in_place' holds a pair"},
       {module(args + R"("in_place":[[0,3]],)" + counts, exe("", entry)), "'in_place' holds a pair"},
       {module(args + R"("in_place":[7],)" + counts, exe("", entry)), "'in_place' holds a pair"},
+      {module(args + R"("class":"dataplane",)" + counts, exe("", entry)),
+       "kernel 'k': unknown class 'dataplane' (compute or data_plane)"},
+      {module(args + R"("class":1,)" + counts, exe("", entry)), "'class' has the wrong type"},
       // Executables and entries.
       {R"({"kernels":[{"name":"k",)" + args + counts + "}]}", "missing 'executables'"},
       {module(args + counts, ""), "kernel 'k' has no entry in any executable"},
@@ -272,6 +276,38 @@ TEST(ModuleFile, InconsistentMetadataIsRejected) {
   std::string error;
   std::vector<uint8_t> good_bytes = peng::artifact::SerializeRaw(good, {{1, 2, 3}});
   EXPECT_TRUE(peng::artifact::Parse(good_bytes.data(), good_bytes.size(), &error)) << error;
+}
+
+// "class": "data_plane" marks data-plane kernels; "compute", and a file
+// without the field (as pengc wrote before it existed), read as compute.
+TEST(ModuleFile, KernelClassRoundTripsAndDefaultsToCompute) {
+  ModuleFile m = ScaleModule(10, {1, 2, 3});
+  m.kernels.push_back(m.kernels[0]);
+  m.kernels[1].name = "scale_dp";
+  m.kernels[1].data_plane = true;
+  m.executables.resize(1);
+  m.executables[0].entries.push_back(m.executables[0].entries[0]);
+  m.executables[0].entries[1].kernel = 1;
+  std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+  std::string error;
+  auto back = peng::artifact::Parse(bytes.data(), bytes.size(), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_FALSE(back->kernels[0].data_plane);
+  EXPECT_TRUE(back->kernels[1].data_plane);
+
+  const std::string kernel =
+      R"("args":[{"dtype":"f32","access":"read","shape":[4]}],"constants":0,"flops":1,"bytes":16)";
+  const std::string executables =
+      R"("executables":[{"target":"host","format":"elf","blob":0,"entries":[{"kernel":"k","symbol":"k","grid":[]}]}])";
+  for (auto [field, data_plane] : {std::pair<std::string, bool>{"", false},
+                                   {R"("class":"compute",)", false},
+                                   {R"("class":"data_plane",)", true}}) {
+    std::string json = R"({"kernels":[{"name":"k",)" + field + kernel + "}]," + executables + "}";
+    std::vector<uint8_t> raw = peng::artifact::SerializeRaw(json, {{1, 2, 3}});
+    auto parsed = peng::artifact::Parse(raw.data(), raw.size(), &error);
+    ASSERT_TRUE(parsed) << error << " for " << json;
+    EXPECT_EQ(parsed->kernels[0].data_plane, data_plane) << json;
+  }
 }
 
 class ModuleLoad : public testing::Test {
@@ -332,6 +368,26 @@ TEST_F(ModuleLoad, RunsElfCodeOnTheCpuDevice) {
   peng_graph_release(graph);
   peng_buffer_release(arg.buffer);
   peng_module_release(module);
+}
+
+// The runtime's kernel carries module.peng's class (peng_kernel_is_data_plane).
+TEST_F(ModuleLoad, KernelsSayWhetherTheyAreDataPlane) {
+  ModuleFile m = ScaleModule(10, {1, 2, 3});
+  for (bool data_plane : {false, true}) {
+    m.kernels[0].data_plane = data_plane;
+    std::vector<uint8_t> bytes = peng::artifact::Serialize(m);
+    peng_module_t module;
+    ASSERT_EQ(peng_module_load(rt_, "m", bytes.data(), bytes.size(), &module), PENG_OK)
+        << peng_last_error_message();
+    peng_kernel_t kernel;
+    ASSERT_EQ(peng_module_find_kernel(module, "scale", &kernel), PENG_OK);
+    int flag = -1;
+    ASSERT_EQ(peng_kernel_is_data_plane(kernel, &flag), PENG_OK);
+    EXPECT_EQ(flag, data_plane ? 1 : 0);
+    EXPECT_EQ(peng::Kernel(kernel).data_plane(), data_plane);
+    EXPECT_EQ(peng_kernel_is_data_plane(kernel, nullptr), PENG_ERROR_INVALID_ARGUMENT);
+    peng_module_release(module);
+  }
 }
 
 TEST_F(ModuleLoad, CorruptFilesAreErrors) {

@@ -47,7 +47,8 @@ int PrintModule(const std::string& path) {
       }
       std::printf("]");
     }
-    std::printf("): %.0f flops, %.0f bytes\n", k.flops, k.bytes);
+    std::printf("): %.0f flops, %.0f bytes%s\n", k.flops, k.bytes,
+                k.data_plane ? ", data plane" : "");
   }
   for (const auto& x : m->executables) {
     std::printf("executable %s %s %s", x.target.c_str(), x.format.c_str(),

@@ -25,6 +25,7 @@
 
 #include "artifact/module_file.h"
 #include "peng/peng.h"
+#include "dataplane.h"
 #include "ref.h"
 
 namespace {
@@ -255,118 +256,432 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// One argument's bytes, as the device sees them.
+struct Raw {
+  peng_dtype_t dtype = PENG_DTYPE_INVALID;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+  int64_t size() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+};
+
+// Runs one kernel of a module on kDevice (cpu0): make_input fills each input
+// (read argument, in order; dtype, shape and byte size set), poison each
+// output before the run (so an element the kernel never writes shows), and
+// the outputs come back in *outputs. With expect_supported false, checks
+// instead that the device has no code for it (*ran stays false).
+void RunKernel(const std::string& path, const std::string& name, bool expect_supported,
+               const std::function<void(const std::vector<Raw>& earlier, Raw* input)>& make_input,
+               const std::function<void(Raw* output)>& poison, std::vector<Raw>* inputs,
+               std::vector<Raw>* outputs, bool* ran) {
+  *ran = false;
+  peng_runtime_t rt;
+  ASSERT_EQ(CreateRuntime(&rt), PENG_OK) << peng_last_error_message();
+  peng_module_t module;
+  ASSERT_EQ(peng_module_load_file(rt, path.c_str(), &module), PENG_OK)
+      << peng_last_error_message();
+  peng_kernel_t kernel;
+  ASSERT_EQ(peng_module_find_kernel(module, name.c_str(), &kernel), PENG_OK);
+  peng_device_t cpu;
+  ASSERT_EQ(peng_runtime_find_device(rt, kDevice, &cpu), PENG_OK)
+      << "no device " << kDevice << ": " << peng_last_error_message();
+  int supported = 0;
+  ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
+  if (!expect_supported) {
+    EXPECT_FALSE(supported) << kDevice << " runs " << name << " from " << path;
+    peng_module_release(module);
+    peng_runtime_release(rt);
+    return;
+  }
+  ASSERT_TRUE(supported) << kDevice << " has no code for " << name << " in " << path;
+  ASSERT_EQ(peng_runtime_set_policy(rt, PENG_POLICY_EXPLICIT), PENG_OK);
+
+  uint32_t count = 0;
+  ASSERT_EQ(peng_kernel_arg_count(kernel, &count), PENG_OK);
+  std::vector<peng_tensor_arg_t> args(count);
+  std::vector<uint32_t> output_args;
+  for (uint32_t i = 0; i < count; ++i) {
+    peng_arg_desc_t d;
+    ASSERT_EQ(peng_kernel_arg(kernel, i, &d), PENG_OK);
+    Raw t;
+    t.dtype = d.dtype;
+    t.shape.assign(d.shape, d.shape + d.rank);
+    t.bytes.resize(size_t(t.size()) * peng_dtype_size(d.dtype));
+    args[i].dtype = d.dtype;
+    args[i].rank = d.rank;
+    std::copy(d.shape, d.shape + d.rank, args[i].shape);
+    ASSERT_EQ(peng_buffer_create(rt, t.bytes.size(), &args[i].buffer), PENG_OK);
+    if (d.access == PENG_ACCESS_READ) {
+      make_input(*inputs, &t);
+      if (testing::Test::HasFatalFailure()) return;
+      inputs->push_back(std::move(t));
+    } else {
+      poison(&t);
+      outputs->push_back(std::move(t));
+      output_args.push_back(i);
+    }
+    const Raw& written = d.access == PENG_ACCESS_READ ? inputs->back() : outputs->back();
+    ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, written.bytes.size(), written.bytes.data()),
+              PENG_OK);
+  }
+  peng_graph_t graph;
+  ASSERT_EQ(peng_graph_create(rt, &graph), PENG_OK);
+  peng_task_options_t options{};
+  options.device = cpu;
+  ASSERT_EQ(peng_graph_add_task(graph, kernel, args.data(), count, nullptr, 0, &options, nullptr),
+            PENG_OK)
+      << peng_last_error_message();
+  peng_event_t done;
+  ASSERT_EQ(peng_graph_submit(graph, nullptr, 0, &done), PENG_OK);
+  ASSERT_EQ(peng_event_wait(done, UINT64_MAX), PENG_OK) << peng_last_error_message();
+  for (size_t o = 0; o < outputs->size(); ++o) {
+    Raw& out = (*outputs)[o];
+    ASSERT_EQ(peng_buffer_read(args[output_args[o]].buffer, 0, out.bytes.size(), out.bytes.data()),
+              PENG_OK);
+  }
+  *ran = true;
+  peng_event_release(done);
+  peng_graph_release(graph);
+  for (auto& a : args) peng_buffer_release(a.buffer);
+  peng_module_release(module);
+  peng_runtime_release(rt);
+}
+
+// ---- data-plane kernels (kernels/dataplane.mlir): exact references
+
+using peng::ref::Bytes;
+
+template <typename T>
+std::vector<T> Values(const Raw& r) {
+  std::vector<T> v(r.bytes.size() / sizeof(T));
+  std::memcpy(v.data(), r.bytes.data(), v.size() * sizeof(T));
+  return v;
+}
+template <typename T>
+Bytes BytesOf(const std::vector<T>& v) {
+  Bytes b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+std::vector<int64_t> Indices(const Raw& r) {
+  std::vector<int64_t> v;
+  if (r.dtype == PENG_DTYPE_I32) {
+    for (int32_t i : Values<int32_t>(r)) v.push_back(i);
+  } else {
+    v = Values<int64_t>(r);
+  }
+  return v;
+}
+
+struct ExactReference {
+  // Fills one input; nullptr: random bytes (any bit pattern, NaNs included:
+  // data movement must carry them unchanged).
+  std::function<void(std::mt19937& rng, const std::vector<Raw>& earlier, Raw* input)> make_input;
+  // The expected bytes of each output (outs give their dtypes and shapes).
+  std::function<std::vector<Bytes>(const std::vector<Raw>& in, const std::vector<Raw>& outs)> run;
+};
+
+void RandomBytes(std::mt19937& rng, Raw* r) {
+  for (uint8_t& b : r->bytes) b = uint8_t(rng());
+}
+
+// Row indices for a table of the first input's rows: in range, negative
+// (from the end), and a few out of range, which the kernels clamp (gather) or
+// skip (scatter); repeats happen (a scatter's later update wins).
+void RowIndices(std::mt19937& rng, const std::vector<Raw>& earlier, Raw* r) {
+  int64_t rows = earlier.at(0).shape.at(0);
+  std::uniform_int_distribution<int64_t> dist(-rows - 3, rows + 2);
+  std::vector<int64_t> v(size_t(r->size()));
+  for (int64_t& i : v) i = dist(rng);
+  v[0] = v.back();  // one repeat for sure
+  if (r->dtype == PENG_DTYPE_I32) {
+    std::vector<int32_t> n(v.begin(), v.end());
+    r->bytes = BytesOf(n);
+  } else {
+    r->bytes = BytesOf(v);
+  }
+}
+
+// f32 inputs for the narrowing conversions: random bit patterns (NaNs with
+// payloads, infinities, f32 subnormals), values around f16's range and
+// subnormals, exact ties between two f16 and two bf16 values, and edges.
+void NarrowingInputs(std::mt19937& rng, const std::vector<Raw>&, Raw* r) {
+  std::vector<float> v(size_t(r->size()));
+  const float edges[] = {0.0f, -0.0f, 65504.0f, 65519.996f, 65520.0f, -65520.0f, 0x1p-24f, 0x1p-25f,
+                         0x1.000002p-25f, 0x1.8p-24f, 0x1p-14f, 0x1.ff8p-15f, 3.3895314e38f,
+                         3.4028235e38f, INFINITY, -INFINITY, NAN, 1.0f};
+  std::uniform_int_distribution<int> exponent(-27, 17);
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, 4);
+    switch (i % 4) {
+      case 0: break;  // any bit pattern
+      case 1: f = std::ldexp(float(bits % 4096) / 4096.0f + 1.0f, exponent(rng)); break;
+      case 2: {
+        // m + 1/2 ulp at 11 or 8 significant bits: a tie for f16 or bf16.
+        int digits = (bits & 1) ? 11 : 8;
+        float m = float((1 << (digits - 1)) + (bits >> 8) % (1 << (digits - 1)));
+        f = std::ldexp(m + 0.5f, exponent(rng) - digits + 1);
+        break;
+      }
+      case 3: f = edges[(i / 4) % std::size(edges)]; break;
+    }
+    v[i] = (bits & 0x80000000u) && i % 4 != 0 ? -f : f;
+  }
+  r->bytes = BytesOf(v);
+}
+
+// Every 16-bit pattern, in order (the widening conversions take 65536).
+void AllHalfPatterns(std::mt19937&, const std::vector<Raw>&, Raw* r) {
+  std::vector<uint16_t> v(size_t(r->size()));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = uint16_t(i);
+  r->bytes = BytesOf(v);
+}
+
+// Quantization: x in [-20, 20] (some saturate at the scales below) with
+// ties, infinities and a NaN; scales with exact ties (powers of two) and
+// without; zero points in [-20, 20].
+void QuantInputs(std::mt19937& rng, const std::vector<Raw>& earlier, Raw* r) {
+  if (earlier.empty() && r->dtype == PENG_DTYPE_F32) {
+    std::uniform_real_distribution<float> dist(-20, 20);
+    std::vector<float> v(size_t(r->size()));
+    for (size_t i = 0; i < v.size(); ++i) {
+      v[i] = i % 5 == 0 ? (std::round(dist(rng) * 8) + 0.5f) / 8 : dist(rng);
+    }
+    v[1] = INFINITY, v[2] = -INFINITY, v[3] = NAN, v[4] = 0.0f;
+    r->bytes = BytesOf(v);
+  } else if (earlier.empty()) {
+    RandomBytes(rng, r);  // dequantize: any int8
+  } else if (r->dtype == PENG_DTYPE_F32) {
+    const float scales[] = {0.125f, 0.037f, 1.0f, 0.5f, 0.1f};
+    std::vector<float> v(size_t(r->size()));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = scales[(i + 4) % std::size(scales)];
+    r->bytes = BytesOf(v);
+  } else {
+    std::uniform_int_distribution<int> dist(-20, 20);
+    std::vector<int8_t> v(size_t(r->size()));
+    for (int8_t& z : v) z = int8_t(dist(rng));
+    r->bytes = BytesOf(v);
+  }
+}
+
+// Quantize (or dequantize) along `axis` of the first input: scale and zero
+// point have one element (per tensor, axis -1) or one per index of that axis.
+std::vector<Bytes> Quantize(const std::vector<Raw>& in, int axis, bool dequantize) {
+  std::vector<float> scale = Values<float>(in[1]);
+  std::vector<int8_t> zero = Values<int8_t>(in[2]);
+  int64_t inner = 1, extent = 1;
+  if (axis >= 0) {
+    extent = in[0].shape[size_t(axis)];
+    for (size_t d = size_t(axis) + 1; d < in[0].shape.size(); ++d) inner *= in[0].shape[d];
+  }
+  auto channel = [&](size_t i) { return axis < 0 ? 0 : size_t((int64_t(i) / inner) % extent); };
+  if (dequantize) {
+    std::vector<int8_t> q = Values<int8_t>(in[0]);
+    std::vector<float> y(q.size());
+    for (size_t i = 0; i < q.size(); ++i) {
+      y[i] = peng::ref::DequantizeLinear(q[i], scale[channel(i)], zero[channel(i)]);
+    }
+    return {BytesOf(y)};
+  }
+  std::vector<float> x = Values<float>(in[0]);
+  std::vector<int8_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    y[i] = peng::ref::QuantizeLinear(x[i], scale[channel(i)], zero[channel(i)]);
+  }
+  return {BytesOf(y)};
+}
+
+std::vector<Bytes> TransposeRef(const std::vector<Raw>& in, std::vector<int64_t> perm) {
+  return {peng::ref::TransposeBytes(in[0].bytes, in[0].shape, perm,
+                                    peng_dtype_size(in[0].dtype))};
+}
+
+template <typename From, typename To>
+std::vector<Bytes> Convert(const std::vector<Raw>& in, To (*f)(From)) {
+  std::vector<To> out;
+  for (From x : Values<From>(in[0])) out.push_back(f(x));
+  return {BytesOf(out)};
+}
+
+// Kernel name = op name + "_" + shape suffix, as for References().
+const std::map<std::string, ExactReference>& ExactReferences() {
+  using namespace peng::ref;
+  using In = const std::vector<Raw>&;
+  static const std::map<std::string, ExactReference> refs = {
+      {"copy_f32", ExactReference{nullptr, [](In in, In) { return std::vector<Bytes>{in[0].bytes}; }}},
+      {"copy_i8", ExactReference{nullptr, [](In in, In) { return std::vector<Bytes>{in[0].bytes}; }}},
+      {"gather_rows_i32", ExactReference{nullptr, nullptr}},
+      {"gather_rows_i64", ExactReference{nullptr, nullptr}},
+      {"scatter_rows_i32", ExactReference{nullptr, nullptr}},
+      {"scatter_rows_i64", ExactReference{nullptr, nullptr}},
+      {"transpose_nchw_nhwc_f32", ExactReference{nullptr, [](In in, In) { return TransposeRef(in, {0, 2, 3, 1}); }}},
+      {"transpose_nhwc_nchw_i8", ExactReference{nullptr, [](In in, In) { return TransposeRef(in, {0, 3, 1, 2}); }}},
+      {"transpose_nchw_nhwc_f16", ExactReference{nullptr, [](In in, In) { return TransposeRef(in, {0, 2, 3, 1}); }}},
+      {"transpose_batched_i16", ExactReference{nullptr, [](In in, In) { return TransposeRef(in, {0, 2, 1}); }}},
+      {"pack_f32", ExactReference{nullptr, [](In in, In) {
+         return std::vector<Bytes>{Pack2d(in[0].bytes, 37, 45, 8, 16, 4, Bytes(4, 0))};
+       }}},
+      {"unpack_f32", ExactReference{nullptr, [](In in, In) {
+         return std::vector<Bytes>{Unpack2d(in[0].bytes, 37, 45, 8, 16, 4)};
+       }}},
+      {"pack_bf16", ExactReference{nullptr, [](In in, In) {
+         uint16_t pad = F32ToBf16(1.5f);
+         return std::vector<Bytes>{Pack2d(in[0].bytes, 19, 70, 4, 32, 2, BytesOf(std::vector{pad}))};
+       }}},
+      {"f32_to_f16", ExactReference{NarrowingInputs, [](In in, In) { return Convert(in, F32ToF16); }}},
+      {"f16_to_f32", ExactReference{AllHalfPatterns, [](In in, In) { return Convert(in, F16ToF32); }}},
+      {"f32_to_bf16", ExactReference{NarrowingInputs, [](In in, In) { return Convert(in, F32ToBf16); }}},
+      {"bf16_to_f32", ExactReference{AllHalfPatterns, [](In in, In) { return Convert(in, Bf16ToF32); }}},
+      {"quantize_per_tensor", ExactReference{QuantInputs, [](In in, In) { return Quantize(in, -1, false); }}},
+      {"dequantize_per_tensor", ExactReference{QuantInputs, [](In in, In) { return Quantize(in, -1, true); }}},
+      {"quantize_per_channel", ExactReference{QuantInputs, [](In in, In) { return Quantize(in, 1, false); }}},
+      {"dequantize_per_channel", ExactReference{QuantInputs, [](In in, In) { return Quantize(in, 1, true); }}},
+      {"crc32c", ExactReference{nullptr, [](In in, In) {
+         uint32_t crc = Crc32c(in[0].bytes.data(), in[0].bytes.size());
+         return std::vector<Bytes>{BytesOf(std::vector{crc})};
+       }}},
+  };
+  return refs;
+}
+
+// Gather and scatter, for any element type: rows of the table's row size.
+std::vector<Bytes> RowsRef(const std::string& op, const std::vector<Raw>& in) {
+  int64_t rows = in[0].shape[0];
+  size_t row_bytes = in[0].bytes.size() / size_t(rows);
+  if (op.rfind("gather", 0) == 0) {
+    return {peng::ref::GatherRows(in[0].bytes, rows, row_bytes, Indices(in[1]))};
+  }
+  return {peng::ref::ScatterRows(in[0].bytes, rows, row_bytes, Indices(in[1]), in[2].bytes)};
+}
+
+// Runs a data-plane kernel and compares every output bit for bit.
+void RunExactAndCheck(const std::string& path, const std::string& name,
+                      const std::string& op, const ExactReference& ref) {
+  std::mt19937 rng(uint32_t(std::hash<std::string>()(name)));
+  bool rows = op.rfind("gather_rows", 0) == 0 || op.rfind("scatter_rows", 0) == 0;
+  auto make_input = [&](const std::vector<Raw>& earlier, Raw* r) {
+    if (name == "crc32c_9") {
+      r->bytes.assign(std::begin(peng::ref::kCrcCheckInput), std::end(peng::ref::kCrcCheckInput));
+    } else if (rows && earlier.size() == 1) {
+      RowIndices(rng, earlier, r);
+    } else if (ref.make_input) {
+      ref.make_input(rng, earlier, r);
+    } else {
+      RandomBytes(rng, r);
+    }
+    ASSERT_EQ(r->bytes.size(), size_t(r->size()) * peng_dtype_size(r->dtype));
+  };
+  auto poison = [](Raw* r) { std::fill(r->bytes.begin(), r->bytes.end(), uint8_t(0xA5)); };
+  std::vector<Raw> inputs, outputs;
+  bool ran = false;
+  RunKernel(path, name, true, make_input, poison, &inputs, &outputs, &ran);
+  if (!ran) return;
+  std::vector<Bytes> expected = rows ? RowsRef(op, inputs) : ref.run(inputs, outputs);
+  ASSERT_EQ(expected.size(), outputs.size());
+  if (name == "crc32c_9") {
+    uint32_t crc;
+    std::memcpy(&crc, outputs[0].bytes.data(), 4);
+    EXPECT_EQ(crc, peng::ref::kCrc32cCheck) << "crc32c(\"123456789\")";
+  }
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    ASSERT_EQ(expected[o].size(), outputs[o].bytes.size()) << "output " << o;
+    size_t elem = peng_dtype_size(outputs[o].dtype);
+    int reported = 0;
+    for (size_t i = 0; i < expected[o].size(); i += elem) {
+      if (std::memcmp(&expected[o][i], &outputs[o].bytes[i], elem) == 0) continue;
+      if (reported++ < 5) {
+        auto hex = [](const uint8_t* p, size_t size) {
+          char text[24];
+          uint64_t v = 0;
+          std::memcpy(&v, p, size);
+          std::snprintf(text, sizeof(text), "0x%0*llx", int(2 * size), (unsigned long long)v);
+          return std::string(text);
+        };
+        // The input element that became this one, for elementwise kernels.
+        std::string input;
+        size_t in_elem = peng_dtype_size(inputs[0].dtype);
+        if (inputs[0].bytes.size() / in_elem == expected[o].size() / elem) {
+          input = ", input " + hex(&inputs[0].bytes[i / elem * in_elem], in_elem);
+        }
+        ADD_FAILURE() << name << " output " << o << " element " << i / elem << ": got "
+                      << hex(&outputs[o].bytes[i], elem) << ", want " << hex(&expected[o][i], elem)
+                      << input;
+      }
+    }
+    EXPECT_EQ(reported, 0) << reported << " elements differ (bitwise comparison)";
+  }
+}
+
 // Runs one kernel of a module on kDevice (cpu0) and checks it against its
 // reference. With expect_supported false, checks instead that the device has
 // no code for it.
 void RunAndCheck(const std::string& path_, const std::string& kernel_, bool expect_supported = true) {
-  {
-    auto it = References().find(OpName(kernel_));
-    ASSERT_NE(it, References().end()) << "no reference for kernel '" << kernel_ << "'";
-    const Reference& ref = it->second;
+  std::string op = OpName(kernel_);
+  if (auto exact = ExactReferences().find(op); exact != ExactReferences().end()) {
+    RunExactAndCheck(path_, kernel_, op, exact->second);
+    return;
+  }
+  auto it = References().find(op);
+  ASSERT_NE(it, References().end()) << "no reference for kernel '" << kernel_ << "'";
+  const Reference& ref = it->second;
 
-    peng_runtime_t rt;
-    ASSERT_EQ(CreateRuntime(&rt), PENG_OK) << peng_last_error_message();
-    peng_module_t module;
-    ASSERT_EQ(peng_module_load_file(rt, path_.c_str(), &module), PENG_OK)
-        << peng_last_error_message();
-    peng_kernel_t kernel;
-    ASSERT_EQ(peng_module_find_kernel(module, kernel_.c_str(), &kernel), PENG_OK);
-    peng_device_t cpu;
-    ASSERT_EQ(peng_runtime_find_device(rt, kDevice, &cpu), PENG_OK)
-        << "no device " << kDevice << ": " << peng_last_error_message();
-    int supported = 0;
-    ASSERT_EQ(peng_kernel_supported_on(kernel, cpu, &supported), PENG_OK);
-    if (!expect_supported) {
-      EXPECT_FALSE(supported) << kDevice << " runs " << kernel_ << " from " << path_;
-      peng_module_release(module);
-      peng_runtime_release(rt);
-      return;
+  std::mt19937 rng(uint32_t(std::hash<std::string>()(kernel_)));
+  std::uniform_real_distribution<float> dist(float(-ref.range), float(ref.range));
+  std::vector<Tensor> inputs;
+  auto make_input = [&](const std::vector<Raw>&, Raw* r) {
+    ASSERT_TRUE(IsTestedDtype(r->dtype)) << "an input is " << peng_dtype_name(r->dtype);
+    Tensor t(r->shape);
+    // Integer kernels get integers, which the reference then sees exactly.
+    for (float& v : t.data) v = dist(rng);
+    if (!IsFloat(r->dtype)) {
+      PENG_SCALAR_LOOP
+      for (float& v : t.data) v = std::round(v);
     }
-    ASSERT_TRUE(supported) << kDevice << " has no code for " << kernel_ << " in " << path_;
-    ASSERT_EQ(peng_runtime_set_policy(rt, PENG_POLICY_EXPLICIT), PENG_OK);
+    r->bytes = Encode(r->dtype, t.data);
+    inputs.push_back(std::move(t));
+  };
+  // Poison (NaN for floats, a value no test kernel produces for integers).
+  auto poison = [](Raw* r) {
+    std::vector<float> p(size_t(r->size()), IsFloat(r->dtype) ? std::nanf("") : 77.0f);
+    r->bytes = Encode(r->dtype, p);
+  };
+  std::vector<Raw> raw_inputs, raw_outputs;
+  bool ran = false;
+  RunKernel(path_, kernel_, expect_supported, make_input, poison, &raw_inputs, &raw_outputs, &ran);
+  if (!ran) return;
+  std::vector<Tensor> outputs;
+  for (const Raw& r : raw_outputs) {
+    ASSERT_TRUE(IsTestedDtype(r.dtype)) << "an output is " << peng_dtype_name(r.dtype);
+    Tensor t(r.shape);
+    t.data = Decode(r.dtype, r.bytes);
+    outputs.push_back(std::move(t));
+  }
 
-    uint32_t count = 0;
-    ASSERT_EQ(peng_kernel_arg_count(kernel, &count), PENG_OK);
-    std::mt19937 rng(uint32_t(std::hash<std::string>()(kernel_)));
-    std::uniform_real_distribution<float> dist(float(-ref.range), float(ref.range));
-    std::vector<peng_tensor_arg_t> args(count);
-    std::vector<Tensor> inputs, outputs;
-    std::vector<uint32_t> output_args;
-    std::vector<peng_dtype_t> output_dtypes;
-    for (uint32_t i = 0; i < count; ++i) {
-      peng_arg_desc_t d;
-      ASSERT_EQ(peng_kernel_arg(kernel, i, &d), PENG_OK);
-      ASSERT_TRUE(IsTestedDtype(d.dtype)) << "argument " << i << " is "
-                                          << peng_dtype_name(d.dtype);
-      Tensor t(std::vector<int64_t>(d.shape, d.shape + d.rank));
-      args[i].dtype = d.dtype;
-      args[i].rank = d.rank;
-      std::copy(d.shape, d.shape + d.rank, args[i].shape);
-      size_t bytes = t.data.size() * peng_dtype_size(d.dtype);
-      ASSERT_EQ(peng_buffer_create(rt, bytes, &args[i].buffer), PENG_OK);
-      if (d.access == PENG_ACCESS_READ) {
-        // Integer kernels get integers, which the reference then sees exactly.
-        for (float& v : t.data) v = dist(rng);
-        if (!IsFloat(d.dtype)) {
-          PENG_SCALAR_LOOP
-          for (float& v : t.data) v = std::round(v);
-        }
-        std::vector<uint8_t> raw = Encode(d.dtype, t.data);
-        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, raw.size(), raw.data()), PENG_OK);
-        inputs.push_back(std::move(t));
-      } else {
-        // Poison, so an output element the kernel never writes shows (NaN for
-        // floats, a value no test kernel produces for integers).
-        std::vector<float> poison(t.data.size(), IsFloat(d.dtype) ? std::nanf("") : 77.0f);
-        std::vector<uint8_t> raw = Encode(d.dtype, poison);
-        ASSERT_EQ(peng_buffer_write(args[i].buffer, 0, raw.size(), raw.data()), PENG_OK);
-        outputs.push_back(std::move(t));
-        output_args.push_back(i);
-        output_dtypes.push_back(d.dtype);
-      }
-    }
-    peng_graph_t graph;
-    ASSERT_EQ(peng_graph_create(rt, &graph), PENG_OK);
-    peng_task_options_t options{};
-    options.device = cpu;
-    ASSERT_EQ(peng_graph_add_task(graph, kernel, args.data(), count, nullptr, 0, &options, nullptr),
-              PENG_OK)
-        << peng_last_error_message();
-    peng_event_t done;
-    ASSERT_EQ(peng_graph_submit(graph, nullptr, 0, &done), PENG_OK);
-    ASSERT_EQ(peng_event_wait(done, UINT64_MAX), PENG_OK) << peng_last_error_message();
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      std::vector<uint8_t> raw(outputs[o].data.size() * peng_dtype_size(output_dtypes[o]));
-      ASSERT_EQ(peng_buffer_read(args[output_args[o]].buffer, 0, raw.size(), raw.data()), PENG_OK);
-      outputs[o].data = Decode(output_dtypes[o], raw);
-    }
-
-    std::vector<Tensor> expected = ref.run(inputs);
-    ASSERT_EQ(expected.size(), outputs.size());
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      ASSERT_EQ(expected[o].shape, outputs[o].shape);
-      int reported = 0;
-      double worst = 0;
-      for (int64_t i = 0; i < expected[o].size(); ++i) {
-        double want = expected[o].data[i], got = outputs[o].data[i];
-        double err = std::abs(got - want);
-        double allowed = ref.tol.atol + ref.tol.rtol * std::abs(want);
-        worst = std::max(worst, err);
-        if (!(err <= allowed)) {  // also catches NaN
-          if (reported++ < 5) {
-            ADD_FAILURE() << kernel_ << " output " << o << " element " << i << ": got " << got
-                          << ", want " << want << " (allowed error " << allowed << ")";
-          }
+  std::vector<Tensor> expected = ref.run(inputs);
+  ASSERT_EQ(expected.size(), outputs.size());
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    ASSERT_EQ(expected[o].shape, outputs[o].shape);
+    int reported = 0;
+    double worst = 0;
+    for (int64_t i = 0; i < expected[o].size(); ++i) {
+      double want = expected[o].data[i], got = outputs[o].data[i];
+      double err = std::abs(got - want);
+      double allowed = ref.tol.atol + ref.tol.rtol * std::abs(want);
+      worst = std::max(worst, err);
+      if (!(err <= allowed)) {  // also catches NaN
+        if (reported++ < 5) {
+          ADD_FAILURE() << kernel_ << " output " << o << " element " << i << ": got " << got
+                        << ", want " << want << " (allowed error " << allowed << ")";
         }
       }
-      EXPECT_EQ(reported, 0) << reported << " elements out of tolerance";
-      testing::Test::RecordProperty("max_abs_error_" + std::to_string(o), std::to_string(worst));
     }
-    peng_event_release(done);
-    peng_graph_release(graph);
-    for (auto& a : args) peng_buffer_release(a.buffer);
-    peng_module_release(module);
-    peng_runtime_release(rt);
+    EXPECT_EQ(reported, 0) << reported << " elements out of tolerance";
+    testing::Test::RecordProperty("max_abs_error_" + std::to_string(o), std::to_string(worst));
   }
 }
 

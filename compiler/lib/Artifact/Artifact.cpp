@@ -15,6 +15,8 @@ static std::optional<peng_dtype_t> dtypeOf(Type t) {
     return PENG_DTYPE_F32;
   if (t.isF16())
     return PENG_DTYPE_F16;
+  if (t.isBF16())
+    return PENG_DTYPE_BF16;
   if (t.isF64())
     return PENG_DTYPE_F64;
   if (t.isSignlessInteger(8))
@@ -105,6 +107,13 @@ FailureOr<std::vector<artifact::KernelInfo>> mlir::peng::collectKernels(ModuleOp
     if (auto bytes = func->getAttrOfType<IntegerAttr>("peng.bytes"))
       k.bytes = double(bytes.getInt());
     k.in_place = inPlacePairs(func);
+    if (Attribute dataPlane = func->getAttr("peng.data_plane")) {
+      if (!isa<UnitAttr>(dataPlane))
+        return func.emitOpError("has a peng.data_plane attribute with a value; it is a unit "
+                                "attribute: attributes {peng.data_plane}"),
+               failure();
+      k.data_plane = true;
+    }
     kernels.push_back(std::move(k));
   }
   if (kernels.empty())

@@ -32,6 +32,8 @@ void mlir::peng::buildFrontendPipeline(OpPassManager &pm) {
 }
 
 void mlir::peng::buildKernelPipeline(OpPassManager &pm, const KernelPipelineOptions &options) {
+  // After collectKernels has recorded the f16/bf16 signatures.
+  pm.addNestedPass<func::FuncOp>(createPengExpandHalfFloats());
   pm.addPass(createPengPrepareKernelAbi());
   pm.addPass(createCanonicalizerPass());
   PengDistributeWorkgroupsOptions distribute;

@@ -11,7 +11,7 @@ namespace mlir::peng {
 using namespace mlir;
 
 static bool isSupportedElementType(Type t) {
-  if (t.isF32() || t.isF16() || t.isF64())
+  if (t.isF32() || t.isF16() || t.isBF16() || t.isF64())
     return true;
   auto i = dyn_cast<IntegerType>(t);
   return i && !i.isUnsigned() && llvm::is_contained({8u, 16u, 32u, 64u}, i.getWidth());

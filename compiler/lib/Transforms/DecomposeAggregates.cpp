@@ -1,6 +1,7 @@
 //===- DecomposeAggregates.cpp - softmax and friends to generics ----------===//
 #include "peng/Compiler/Passes.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::peng {
@@ -25,6 +26,24 @@ struct PengDecomposeAggregatesPass
         return signalPassFailure();
       }
       rewriter.replaceOp(op, *values);
+    }
+    // tensor.pack / tensor.unpack (tiled layouts) have no bufferization:
+    // they become pad + expand_shape + transpose, and transpose +
+    // collapse_shape + extract_slice, which the rest of the pipeline handles.
+    SmallVector<Operation *> packs;
+    getOperation().walk([&](Operation *op) {
+      if (isa<tensor::PackOp, tensor::UnPackOp>(op))
+        packs.push_back(op);
+    });
+    for (Operation *op : packs) {
+      rewriter.setInsertionPoint(op);
+      bool lowered = isa<tensor::PackOp>(op)
+                         ? succeeded(linalg::lowerPack(rewriter, cast<tensor::PackOp>(op)))
+                         : succeeded(linalg::lowerUnPack(rewriter, cast<tensor::UnPackOp>(op)));
+      if (!lowered) {
+        op->emitOpError("cannot be lowered to pad, reshape and transpose");
+        return signalPassFailure();
+      }
     }
   }
 };

@@ -1,12 +1,15 @@
 // The element types each CPU target supports, as docs/compiler.md lists them:
-// host compiles f32, f16, f64, i8, i16, i32 and i64; rvv all but f16, which
-// it refuses with a located error (RVV would need Zvfh), never an abort.
-// kernels/dtypes.mlir checks the numbers of the non-f32 types end to end.
+// host compiles f32, f16, f64, i8, i16, i32 and i64; rvv all but f16
+// arithmetic, which it refuses with a located error (RVV would need Zvfh),
+// never an abort. f16 and bf16 in conversions and data movement compile for
+// every target (peng-expand-half-floats); bf16 arithmetic is refused.
+// kernels/dtypes.mlir and kernels/dataplane.mlir check the numbers end to end.
 // RUN: split-file %s %t
 // RUN: pengc %t/all.mlir --targets=host -o %t/host.peng
 // RUN: pengc %t/no-f16.mlir --targets=host,rvv -o %t/rvv.peng
 // RUN: not pengc %t/all.mlir --targets=rvv -o %t/f16.peng 2>&1 | FileCheck %s --check-prefix=RVV
-// RUN: not pengc %t/bf16.mlir --targets=host -o %t/bf16.peng 2>&1 | FileCheck %s --check-prefix=BF16
+// RUN: pengc %t/bf16.mlir --targets=host,rvv -o %t/bf16.peng
+// RUN: not pengc %t/bf16-add.mlir --targets=host -o %t/bf16-add.peng 2>&1 | FileCheck %s --check-prefix=BF16
 // The op's IR only with --verbose:
 // RUN: not pengc %t/all.mlir --targets=rvv --verbose -o %t/f16.peng 2>&1 | FileCheck %s --check-prefix=VERBOSE
 
@@ -15,7 +18,7 @@
 // RVV-NOT: see current operation
 // VERBOSE: error: 'func.func' op uses f16/bf16
 // VERBOSE: note: see current operation
-// BF16: bf16.mlir:1:1: error: 'func.func' op argument #0 has element type 'bf16', which pengc does not support
+// BF16: bf16-add.mlir:3:8: error: 'linalg.add' op computes in bf16; pengc supports bf16 only in conversions
 
 //--- no-f16.mlir
 func.func @f32(%a: tensor<37xf32>, %b: tensor<37xf32>) -> tensor<37xf32> {
@@ -74,4 +77,22 @@ func.func @f16(%a: tensor<37xf16>, %b: tensor<37xf16>) -> tensor<37xf16> {
 //--- bf16.mlir
 func.func @bf16(%a: tensor<37xbf16>) -> tensor<37xbf16> {
   return %a : tensor<37xbf16>
+}
+func.func @bf16_to_f16(%a: tensor<37xbf16>) -> tensor<37xf16> {
+  %e = tensor.empty() : tensor<37xf16>
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%a : tensor<37xbf16>) outs(%e : tensor<37xf16>) {
+  ^bb0(%x: bf16, %o: f16):
+    %w = arith.extf %x : bf16 to f32
+    %n = arith.truncf %w : f32 to f16
+    linalg.yield %n : f16
+  } -> tensor<37xf16>
+  return %r : tensor<37xf16>
+}
+
+//--- bf16-add.mlir
+func.func @bf16_add(%a: tensor<37xbf16>, %b: tensor<37xbf16>) -> tensor<37xbf16> {
+  %e = tensor.empty() : tensor<37xbf16>
+  %r = linalg.add ins(%a, %b : tensor<37xbf16>, tensor<37xbf16>) outs(%e : tensor<37xbf16>) -> tensor<37xbf16>
+  return %r : tensor<37xbf16>
 }

@@ -314,6 +314,12 @@ PENG_API peng_status_t peng_kernel_arg(peng_kernel_t kernel, uint32_t index,
 /* Whether a device has code for the kernel. */
 PENG_API peng_status_t peng_kernel_supported_on(peng_kernel_t kernel, peng_device_t device,
                                                 int* out_supported);
+/* Whether the kernel is data-plane work (copies, gathers, layout changes,
+ * format conversion, quantization, checksums) rather than compute: module.peng
+ * marks it so (pengc: `attributes {peng.data_plane}` on the kernel's func).
+ * A DPU is meant for it; the flag does not restrict placement. Native kernels
+ * are compute. */
+PENG_API peng_status_t peng_kernel_is_data_plane(peng_kernel_t kernel, int* out_data_plane);
 
 /* -------------------------------------------------------------- task graph */
 

@@ -163,6 +163,12 @@ class Kernel {
     Check(peng_kernel_supported_on(h_, d.get(), &s));
     return s != 0;
   }
+  // Data-plane work (module.peng's "class"), which a DPU is meant for.
+  bool data_plane() const {
+    int d;
+    Check(peng_kernel_is_data_plane(h_, &d));
+    return d != 0;
+  }
   // The signature: one descriptor per tensor argument, inputs and outputs in
   // the kernel's order, shape -1 where a dimension is dynamic.
   uint32_t arg_count() const {

@@ -180,6 +180,12 @@ bool DecodeKernel(Reader& r, const json& jk, size_t index, KernelInfo* k) {
   } else if (r.failed()) {
     return false;
   }
+  std::string kernel_class = "compute";
+  if (!r.String(jk, "class", where, &kernel_class, false)) return false;
+  if (kernel_class == "data_plane") k->data_plane = true;
+  else if (kernel_class != "compute") {
+    return r.Fail(where, "unknown class '" + kernel_class + "' (compute or data_plane)");
+  }
   return true;
 }
 
@@ -337,6 +343,7 @@ std::vector<uint8_t> Serialize(const ModuleFile& module) {
     jk["constants"] = k.constant_count;
     jk["flops"] = k.flops;
     jk["bytes"] = k.bytes;
+    jk["class"] = k.data_plane ? "data_plane" : "compute";
     if (!k.in_place.empty()) {
       json pairs = json::array();
       for (auto [out, in] : k.in_place) pairs.push_back({out, in});

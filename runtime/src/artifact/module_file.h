@@ -54,6 +54,11 @@ struct KernelInfo {
   double bytes = 0;
   // {output, input} argument pairs that may be bound to one buffer.
   std::vector<std::pair<uint32_t, uint32_t>> in_place;
+  // What kind of work it is ("class" in the metadata: "compute", the default
+  // when absent, or "data_plane"): data movement and format conversion
+  // (copies, gathers, layout changes, casts, quantization, checksums) that a
+  // DPU may take. pengc sets it from the function attribute peng.data_plane.
+  bool data_plane = false;
 };
 
 // How one variant of a kernel is launched; targets may differ (a CPU splits

@@ -277,6 +277,7 @@ Result<Ref<Module>> Module::Load(Runtime* runtime, std::string name, const void*
     kernel->static_flops_ = info.flops;
     kernel->static_bytes_ = info.bytes;
     kernel->in_place_ = std::move(info.in_place);
+    kernel->data_plane_ = info.data_plane;
     module->kernels_.push_back(std::move(kernel));
   }
   std::vector<bool> has_grid(module->kernels_.size());

@@ -94,6 +94,10 @@ class Kernel : public RefCounted<Kernel> {
     return false;
   }
   Runtime* runtime() const { return runtime_; }
+  // Data-plane work (module.peng's "class": data_plane), the kind a DPU is
+  // for; compute otherwise, native kernels included. Placement does not
+  // depend on it yet.
+  bool data_plane() const { return data_plane_; }
 
   // Devices (by index) that have code for this kernel.
   uint64_t supported_mask() const { return supported_mask_; }
@@ -116,6 +120,7 @@ class Kernel : public RefCounted<Kernel> {
   peng_cost_fn_t cost_ = nullptr;
   double static_flops_ = 0, static_bytes_ = 0;
   std::vector<std::pair<uint32_t, uint32_t>> in_place_;
+  bool data_plane_ = false;
   uint64_t supported_mask_ = 0;
   std::vector<KernelLaunch> launches_;  // per device index
   std::vector<Ref<Executable>> executables_;  // keeps launches_' code alive

@@ -93,14 +93,19 @@ def PengCopiesToLinalg : Pass<"peng-copies-to-linalg", "func::FuncOp"> {
 }
 
 def PengDecomposeAggregates : Pass<"peng-decompose-aggregates", "func::FuncOp"> {
-  let summary = "Decompose aggregate linalg ops (softmax) into linalg.generic ops";
+  let summary = "Decompose aggregate ops (softmax, tensor.pack/unpack) into structured ops";
   let description = [{
     linalg.softmax and other ops implementing AggregatedOpInterface are not
     structured ops that tiling, fusion and loop lowering handle. This pass
     replaces each by its decomposition (reductions and elementwise generics)
-    so the rest of the pipeline sees only structured ops.
+    so the rest of the pipeline sees only structured ops. tensor.pack and
+    tensor.unpack (blocked layouts) likewise become tensor.pad,
+    tensor.expand_shape and linalg.transpose, and linalg.transpose,
+    tensor.collapse_shape and tensor.extract_slice (linalg::lowerPack,
+    linalg::lowerUnPack).
 
-    Input: func.func on tensors. Output: no AggregatedOpInterface op left.
+    Input: func.func on tensors. Output: no AggregatedOpInterface op, no
+    tensor.pack or tensor.unpack left.
   }];
   let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect",
                            "math::MathDialect", "tensor::TensorDialect"];
@@ -132,6 +137,29 @@ def PengDistributeWorkgroups : Pass<"peng-distribute-workgroups", "func::FuncOp"
            "Round the workgroup tile up to a multiple of this (a target's "
            "register-tile rows), so that few rows fall into remainder code">,
   ];
+}
+
+def PengExpandHalfFloats : Pass<"peng-expand-half-floats", "func::FuncOp"> {
+  let summary = "f16/bf16 conversions as integer code; f16/bf16 data held as i16 bits";
+  let description = [{
+    arith.truncf from f32 to f16 or bf16 and arith.extf back become integer
+    code on the bit patterns, with IEEE 754 semantics: round to nearest, ties
+    to even; subnormals, infinities and overflow as the standard says; a NaN
+    stays a quiet NaN with its sign and the top bits of its payload. A kernel
+    that then only stores and moves f16/bf16 values (copies, transposes,
+    gathers, selects, constants, bitcasts) holds them as i16 throughout, its
+    signature included, so it needs no half-precision hardware (Zvfh,
+    cl_khr_fp16) and no libcalls. module.peng still records the f16/bf16
+    dtypes: the driver collects the signature before this pass.
+
+    f16 arithmetic is left as it is, for targets that have it (the host);
+    bf16 arithmetic is an error naming the op.
+
+    Input: func.func on tensors, after the frontend pipeline. Output: no
+    f32<->f16/bf16 extf/truncf; no f16/bf16 type unless the kernel computes
+    in f16.
+  }];
+  let dependentDialects = ["arith::ArithDialect"];
 }
 
 def PengForallToWorkgroup : Pass<"peng-forall-to-workgroup", "func::FuncOp"> {
