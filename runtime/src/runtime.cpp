@@ -224,7 +224,7 @@ Status Runtime::LoadPlugins(const std::string& path) {
 
 Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
                           peng_hal_device_params_t params, uint32_t queue_depth,
-                          bool kind_given, bool optional) {
+                          bool kind_given, bool optional, Device::KernelClasses classes) {
   if (FindDevice(params.name)) {
     return Error(PENG_ERROR_INVALID_ARGUMENT, "two devices are named '", params.name, "'");
   }
@@ -250,6 +250,7 @@ Status Runtime::AddDevice(const peng_hal_factory_t* factory, uint32_t index,
   // A profile's `kind` relabels the device (PoCL as a development NPU);
   // without one, the backend's own word stands (an OpenCL GPU is a gpu).
   if (kind_given) (*device)->set_kind(params.kind);
+  (*device)->set_kernel_classes(classes);
   // A device can be lost from the start: then it is absent (optional), or
   // stays listed, with its reason, and gets no work.
   if (Status health = (*device)->CheckHealth(); !health.ok() && optional) {
@@ -332,7 +333,7 @@ Status Runtime::CreateDevices() {
   static const std::set<std::string> kKeys = {"name",    "backend",     "kind",  "threads",
                                               "memory",  "memory_mb",   "targets", "timing",
                                               "link",    "queue_depth", "index",
-                                              "optional"};
+                                              "optional", "kernels"};
   // Every other key is the backend's: passed on as text (hal.h).
   std::function<void(const std::string&, const toml::node&, std::vector<std::string>*)> flatten =
       [&](const std::string& key, const toml::node& value, std::vector<std::string>* out) {
@@ -424,8 +425,18 @@ Status Runtime::CreateDevices() {
       return where("device '" + *name + "': timing and link figures must not be negative");
     }
     bool optional = (*t)["optional"].value_or(false);
+    std::string classes_text = (*t)["kernels"].value_or(std::string("all"));
+    Device::KernelClasses classes = Device::KernelClasses::kAll;
+    if (classes_text == "data_plane") {
+      classes = Device::KernelClasses::kDataPlane;
+    } else if (classes_text == "compute") {
+      classes = Device::KernelClasses::kCompute;
+    } else if (classes_text != "all") {
+      return where("device '" + *name + "': kernels = \"" + classes_text +
+                   "\": expected \"all\", \"data_plane\" or \"compute\"");
+    }
     PENG_RETURN_IF_ERROR(AddDevice(factory, uint32_t(index), p, uint32_t(depth),
-                                   kind_text.has_value(), optional));
+                                   kind_text.has_value(), optional, classes));
   }
   return OkStatus();
 }

@@ -84,7 +84,8 @@ class Runtime : public RefCounted<Runtime> {
   // starts without it.
   Status AddDevice(const peng_hal_factory_t* factory, uint32_t index,
                    peng_hal_device_params_t params, uint32_t queue_depth,
-                   bool kind_given = false, bool optional = false);
+                   bool kind_given = false, bool optional = false,
+                   Device::KernelClasses classes = Device::KernelClasses::kAll);
   const peng_hal_factory_t* FindFactory(const std::string& name) const;
   std::vector<std::string> SpaceNames() const;
 

@@ -175,6 +175,16 @@ Status Module::LoadOnDevices() {
     std::string reasons;
     for (uint32_t d = 0; d < n; ++d) {
       std::string device_reasons;
+      // The device's personality first: a DPU takes data-plane kernels only.
+      Device::KernelClasses classes = runtime_->device(d)->kernel_classes();
+      if ((classes == Device::KernelClasses::kDataPlane && !kernel.data_plane()) ||
+          (classes == Device::KernelClasses::kCompute && kernel.data_plane())) {
+        reasons += std::string(reasons.empty() ? "" : "; ") + runtime_->device(d)->name() +
+                   ": it takes " +
+                   (classes == Device::KernelClasses::kDataPlane ? "data-plane" : "compute") +
+                   " kernels only (profile key `kernels`)";
+        continue;
+      }
       for (const Ref<Executable>& x : executables_) {
         int entry = x->FindEntry(k);
         if (entry < 0) continue;

@@ -43,6 +43,11 @@ class Device : public RefCounted<Device> {
 
   // Before the device is published: readers copy info_ unlocked.
   void set_kind(peng_device_kind_t kind) { info_.kind = kind; }
+  // Which kernels the device takes, by class (a profile's `kernels`): a DPU
+  // is for data-plane work, an accelerator may be for compute only.
+  enum class KernelClasses : uint8_t { kAll, kDataPlane, kCompute };
+  KernelClasses kernel_classes() const { return kernel_classes_; }
+  void set_kernel_classes(KernelClasses classes) { kernel_classes_ = classes; }
   bool lost() const { return lost_.load(std::memory_order_acquire); }
   // Marks the device lost for good; returns true the first time.
   bool MarkLost();
@@ -82,6 +87,7 @@ class Device : public RefCounted<Device> {
   peng_hal_queue_t* queue_ = nullptr;
   decltype(peng_hal_queue_vtable_t::help) help_ = nullptr;
   bool ordering_ = false;
+  KernelClasses kernel_classes_ = KernelClasses::kAll;
   peng_device_info_t info_{};
   LinkParams link_;
   std::atomic<bool> lost_{false};

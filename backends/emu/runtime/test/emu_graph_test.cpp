@@ -7,7 +7,9 @@
 // - the emulated NPU killed (SIGKILL) or hung (a dispatch that never ends,
 //   caught by the watchdog) in the middle of a 1000-task graph: the graph
 //   completes with the right results on the other devices, the NPU is lost
-//   and says why, and its server is gone.
+//   and says why, and its server is gone;
+// - the DPU takes data-plane kernels only, and the cost model sends them to
+//   it when its models say it finishes first (and elsewhere when not).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -53,7 +56,7 @@ std::string Profile(const std::string& npu_extra, bool with_opencl) {
       "memory = \"discrete\"\nmemory_mb = 64\nvlen = 256\nharts = 2\n" +
       npu_extra +
       "[[device]]\nname = \"emu:dpu0\"\nbackend = \"emu\"\nkind = \"dpu\"\n"
-      "memory = \"discrete\"\nmemory_mb = 32\nvlen = 128\nharts = 1\n";
+      "kernels = \"data_plane\"\nmemory = \"discrete\"\nmemory_mb = 32\nvlen = 128\nharts = 1\n";
 #ifdef PENG_TEST_WITH_OPENCL
   if (with_opencl) {
     p += "[[device]]\nname = \"opencl:0\"\nbackend = \"opencl\"\nindex = 0\nkind = \"gpu\"\n"
@@ -67,25 +70,33 @@ std::string Profile(const std::string& npu_extra, bool with_opencl) {
 
 struct Runtime {
   peng_runtime_t rt = nullptr;
-  peng_module_t elementwise = nullptr;
-  peng_kernel_t add = nullptr;
+  peng_module_t elementwise = nullptr, dataplane = nullptr;
+  peng_kernel_t add = nullptr;   // compute
+  peng_kernel_t copy = nullptr;  // data plane: copy_f32_37x53
   std::string profile_path;
 
-  explicit Runtime(const std::string& profile, bool trace = false) {
+  explicit Runtime(const std::string& profile, bool trace = false,
+                   peng_policy_t policy = PENG_POLICY_EAGER, const char* models = nullptr) {
     profile_path = TempPath("profile.toml");
     std::ofstream(profile_path) << profile;
     peng_runtime_options_t o;
     peng_runtime_options_init(&o);
     o.platform_path = profile_path.c_str();
-    o.policy = PENG_POLICY_EAGER;
+    o.policy = policy;
     o.enable_trace = trace ? 1 : 0;
+    o.perf_model_path = models;
     EXPECT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
     EXPECT_EQ(peng_module_load_file(rt, PENG_TEST_MODULE_DIR "/elementwise.peng", &elementwise),
               PENG_OK)
         << peng_last_error_message();
     EXPECT_EQ(peng_module_find_kernel(elementwise, "add_33x47", &add), PENG_OK);
+    EXPECT_EQ(peng_module_load_file(rt, PENG_TEST_MODULE_DIR "/dataplane.peng", &dataplane),
+              PENG_OK)
+        << peng_last_error_message();
+    EXPECT_EQ(peng_module_find_kernel(dataplane, "copy_f32_37x53", &copy), PENG_OK);
   }
   ~Runtime() {
+    if (dataplane) peng_module_release(dataplane);
     if (elementwise) peng_module_release(elementwise);
     if (rt) peng_runtime_release(rt);
     fs::remove(profile_path);
@@ -208,6 +219,57 @@ struct Chains {
   }
 };
 
+// Data-plane chains: `chains` buffers of [37, 53] f32 copied `steps` times
+// (copy_f32_37x53, a DPU's kind of work); each last copy equals the first
+// buffer bit for bit.
+struct CopyChains {
+  static constexpr int64_t kElems = 37 * 53;
+  int chains, steps;
+  std::vector<peng_buffer_t> buffers;  // per chain: x0 .. x_steps
+  std::vector<std::vector<float>> first;
+
+  CopyChains(const Runtime& r, int chains, int steps) : chains(chains), steps(steps) {
+    for (int c = 0; c < chains; ++c) {
+      std::vector<float> x(kElems);
+      for (int64_t i = 0; i < kElems; ++i) x[size_t(i)] = float(i * 31 + c) * 0.25f - 100.0f;
+      for (int k = 0; k <= steps; ++k) {
+        peng_buffer_t b = nullptr;
+        EXPECT_EQ(peng_buffer_create(r.rt, kElems * 4, &b), PENG_OK);
+        buffers.push_back(b);
+      }
+      EXPECT_EQ(peng_buffer_write(buffer(c, 0), 0, kElems * 4, x.data()), PENG_OK);
+      first.push_back(std::move(x));
+    }
+  }
+  ~CopyChains() {
+    for (peng_buffer_t b : buffers) peng_buffer_release(b);
+  }
+  peng_buffer_t buffer(int chain, int k) const { return buffers[size_t(chain * (steps + 1) + k)]; }
+  void Add(const Runtime& r, peng_graph_t g) const {
+    for (int k = 0; k < steps; ++k) {
+      for (int c = 0; c < chains; ++c) {
+        peng_tensor_arg_t args[2] = {};
+        for (int i = 0; i < 2; ++i) {
+          args[i].buffer = buffer(c, k + i);
+          args[i].dtype = PENG_DTYPE_F32;
+          args[i].rank = 2;
+          args[i].shape[0] = 37;
+          args[i].shape[1] = 53;
+        }
+        EXPECT_EQ(peng_graph_add_task(g, r.copy, args, 2, nullptr, 0, nullptr, nullptr), PENG_OK)
+            << peng_last_error_message();
+      }
+    }
+  }
+  void Check() const {
+    std::vector<float> out(kElems);
+    for (int c = 0; c < chains; ++c) {
+      ASSERT_EQ(peng_buffer_read(buffer(c, steps), 0, kElems * 4, out.data()), PENG_OK);
+      ASSERT_EQ(std::memcmp(out.data(), first[size_t(c)].data(), kElems * 4), 0) << "chain " << c;
+    }
+  }
+};
+
 // Tasks per device track in a Chrome trace written by the runtime, and
 // (*recomputed) how many of them were producers run again.
 std::map<std::string, int> TasksPerTrack(const std::string& path, int* recomputed = nullptr) {
@@ -247,7 +309,9 @@ TEST(EmuGraph, OneGraphRunsOnEveryDeviceAtOnce) {
     ASSERT_FALSE(Lost(r.device(n.c_str()))) << n << ": " << Describe(r.device(n.c_str()));
   }
   Chains chains(r, 24, 12);
+  CopyChains copies(r, 12, 6);
   peng_graph_t g = chains.Build(r);
+  copies.Add(r, g);
   peng_event_t done = nullptr;
   ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK) << peng_last_error_message();
   ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
@@ -255,6 +319,7 @@ TEST(EmuGraph, OneGraphRunsOnEveryDeviceAtOnce) {
   peng_event_release(done);
   peng_graph_release(g);
   chains.Check();
+  copies.Check();
 
   std::string trace = TempPath("trace.json");
   ASSERT_EQ(peng_runtime_write_trace(r.rt, trace.c_str()), PENG_OK) << peng_last_error_message();
@@ -265,9 +330,87 @@ TEST(EmuGraph, OneGraphRunsOnEveryDeviceAtOnce) {
     EXPECT_GT(tasks[n], 0) << "no task of the graph ran on " << n;
     total += tasks[n];
   }
-  EXPECT_EQ(total, 24 * 12);
+  EXPECT_EQ(total, 24 * 12 + 12 * 6);
   EXPECT_GT(Dispatches(r.device("emu:npu0")), 0);
   EXPECT_GT(Dispatches(r.device("emu:dpu0")), 0);
+}
+
+// The DPU's personality: it takes data-plane kernels only. The cost model
+// places a data-plane kernel on the DPU when its models say the DPU finishes
+// first, and elsewhere when they say another device does: the models are
+// learned in a first run, then edited to say either, and the second run's
+// trace shows where the copies went.
+TEST(EmuGraph, CostModelSendsDataPlaneWorkToTheDpuWhenItsModelsSaySo) {
+  std::string models = TempPath("models.json");
+  {
+    // Learn: every device runs some of each kernel it can.
+    Runtime r(Profile("", false), false, PENG_POLICY_COST_MODEL, models.c_str());
+    ASSERT_TRUE(r.add && r.copy);
+    int supported = -1;
+    ASSERT_EQ(peng_kernel_supported_on(r.add, r.device("emu:dpu0"), &supported), PENG_OK);
+    EXPECT_EQ(supported, 0) << "a DPU with kernels = data_plane takes no compute kernel";
+    ASSERT_EQ(peng_kernel_supported_on(r.copy, r.device("emu:dpu0"), &supported), PENG_OK);
+    EXPECT_EQ(supported, 1);
+    Chains chains(r, 8, 4);
+    CopyChains copies(r, 8, 4);
+    peng_graph_t g = chains.Build(r);
+    copies.Add(r, g);
+    peng_event_t done = nullptr;
+    ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
+    ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
+        << peng_last_error_message();
+    peng_event_release(done);
+    peng_graph_release(g);
+    ASSERT_EQ(peng_runtime_save_perf_models(r.rt, models.c_str()), PENG_OK);
+  }
+  nlohmann::json learned;
+  {
+    std::ifstream in(models);
+    learned = nlohmann::json::parse(in);
+  }
+  uint32_t copy_bucket = UINT32_MAX;
+  for (const auto& h : learned["history"]) {
+    if (h["kernel"] == "copy_f32_37x53") copy_bucket = h["bucket"].get<uint32_t>();
+  }
+  ASSERT_NE(copy_bucket, UINT32_MAX) << learned.dump();
+
+  for (const char* fastest : {"emu:dpu0", "cpu0"}) {
+    SCOPED_TRACE(fastest);
+    // The models say: copies take 5 us on `fastest` and 50 ms elsewhere.
+    nlohmann::json doc = learned;
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& h : learned["history"]) {
+      if (h["kernel"] != "copy_f32_37x53") history.push_back(h);
+    }
+    for (const char* device : {"cpu0", "emu:npu0", "emu:dpu0"}) {
+      double us = std::string(device) == fastest ? 5.0 : 50000.0;
+      history.push_back({{"kernel", "copy_f32_37x53"}, {"bucket", copy_bucket},
+                         {"device", device}, {"total", 8},
+                         {"samples_us", {us, us, us, us, us, us, us, us}}});
+    }
+    doc["history"] = history;
+    std::ofstream(models) << doc.dump(1);
+
+    Runtime r(Profile("", false), /*trace=*/true, PENG_POLICY_COST_MODEL, models.c_str());
+    CopyChains copies(r, 10, 2);
+    peng_graph_t g = nullptr;
+    ASSERT_EQ(peng_graph_create(r.rt, &g), PENG_OK);
+    copies.Add(r, g);
+    peng_event_t done = nullptr;
+    ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
+    ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
+        << peng_last_error_message();
+    peng_event_release(done);
+    peng_graph_release(g);
+    copies.Check();
+    std::string trace = TempPath("trace.json");
+    ASSERT_EQ(peng_runtime_write_trace(r.rt, trace.c_str()), PENG_OK);
+    std::map<std::string, int> tasks = TasksPerTrack(trace);
+    fs::remove(trace);
+    EXPECT_EQ(tasks[fastest], 20) << "cpu0 " << tasks["cpu0"] << ", emu:npu0 " << tasks["emu:npu0"]
+                                  << ", emu:dpu0 " << tasks["emu:dpu0"];
+  }
+  fs::remove(models);
 }
 
 enum class Fault { kKill, kHang };
