@@ -413,6 +413,90 @@ TEST(EmuGraph, CostModelSendsDataPlaneWorkToTheDpuWhenItsModelsSaySo) {
   fs::remove(models);
 }
 
+// VLEN-specialised code runs where the VLEN matches only: a VLEN-256 matmul
+// module on two NPUs, at VLEN 256 (it runs, right) and 512 (refused, saying
+// why).
+TEST(EmuGraph, VlenSpecialisedCodeRunsOnTheMatchingDeviceOnly) {
+  std::string profile =
+      "[[device]]\nname = \"cpu0\"\nbackend = \"cpu\"\n"
+      "[[device]]\nname = \"emu:npu256\"\nbackend = \"emu\"\nkind = \"npu\"\n"
+      "memory = \"discrete\"\nvlen = 256\n"
+      "[[device]]\nname = \"emu:npu512\"\nbackend = \"emu\"\nkind = \"npu\"\n"
+      "memory = \"discrete\"\nvlen = 512\n";
+  std::string path = TempPath("vlen.toml");
+  std::ofstream(path) << profile;
+  peng_runtime_options_t o;
+  peng_runtime_options_init(&o);
+  o.platform_path = path.c_str();
+  peng_runtime_t rt = nullptr;
+  ASSERT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
+  peng_module_t module = nullptr;
+  ASSERT_EQ(peng_module_load_file(rt, PENG_TEST_MODULE_DIR "/matmul-vlen256.peng", &module),
+            PENG_OK)
+      << peng_last_error_message();
+  peng_kernel_t matmul = nullptr;
+  ASSERT_EQ(peng_module_find_kernel(module, "matmul_37x29x45", &matmul), PENG_OK);
+  peng_device_t d256 = nullptr, d512 = nullptr, cpu = nullptr;
+  ASSERT_EQ(peng_runtime_find_device(rt, "emu:npu256", &d256), PENG_OK);
+  ASSERT_EQ(peng_runtime_find_device(rt, "emu:npu512", &d512), PENG_OK);
+  ASSERT_EQ(peng_runtime_find_device(rt, "cpu0", &cpu), PENG_OK);
+  int on256 = -1, on512 = -1, on_cpu = -1;
+  ASSERT_EQ(peng_kernel_supported_on(matmul, d256, &on256), PENG_OK);
+  ASSERT_EQ(peng_kernel_supported_on(matmul, d512, &on512), PENG_OK);
+  ASSERT_EQ(peng_kernel_supported_on(matmul, cpu, &on_cpu), PENG_OK);
+  EXPECT_EQ(on256, 1);
+  EXPECT_EQ(on512, 0);
+  EXPECT_EQ(on_cpu, 0);  // x86: no rvv code runs here
+
+  // Run it on the VLEN-256 device against a plain loop (f32 sums, 1e-4).
+  const int64_t m = 37, k = 29, n = 45;
+  std::vector<float> a(m * k), b(k * n), c(m * n, -1.0f);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 7 % 13) - 6) * 0.25f;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 5 % 11) - 5) * 0.5f;
+  peng_buffer_t ba, bb, bc;
+  ASSERT_EQ(peng_buffer_create(rt, a.size() * 4, &ba), PENG_OK);
+  ASSERT_EQ(peng_buffer_create(rt, b.size() * 4, &bb), PENG_OK);
+  ASSERT_EQ(peng_buffer_create(rt, c.size() * 4, &bc), PENG_OK);
+  ASSERT_EQ(peng_buffer_write(ba, 0, a.size() * 4, a.data()), PENG_OK);
+  ASSERT_EQ(peng_buffer_write(bb, 0, b.size() * 4, b.data()), PENG_OK);
+  peng_tensor_arg_t args[3] = {};
+  peng_buffer_t bufs[3] = {ba, bb, bc};
+  int64_t shapes[3][2] = {{m, k}, {k, n}, {m, n}};
+  for (int i = 0; i < 3; ++i) {
+    args[i].buffer = bufs[i];
+    args[i].dtype = PENG_DTYPE_F32;
+    args[i].rank = 2;
+    args[i].shape[0] = shapes[i][0];
+    args[i].shape[1] = shapes[i][1];
+  }
+  peng_graph_t g = nullptr;
+  ASSERT_EQ(peng_graph_create(rt, &g), PENG_OK);
+  ASSERT_EQ(peng_graph_add_task(g, matmul, args, 3, nullptr, 0, nullptr, nullptr), PENG_OK)
+      << peng_last_error_message();
+  peng_event_t done = nullptr;
+  ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
+  ASSERT_EQ(peng_event_wait(done, 60ull * 1000 * 1000 * 1000), PENG_OK)
+      << peng_last_error_message();
+  peng_event_release(done);
+  peng_graph_release(g);
+  ASSERT_EQ(peng_buffer_read(bc, 0, c.size() * 4, c.data()), PENG_OK);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double want = 0;
+      for (int64_t p = 0; p < k; ++p) want += double(a[i * k + p]) * b[p * n + j];
+      ASSERT_NEAR(c[i * n + j], want, 1e-4) << i << "," << j;
+    }
+  }
+  EXPECT_GT(Dispatches(d256), 0);
+  EXPECT_EQ(Dispatches(d512), 0);
+  peng_buffer_release(ba);
+  peng_buffer_release(bb);
+  peng_buffer_release(bc);
+  peng_module_release(module);
+  ASSERT_EQ(peng_runtime_release(rt), PENG_OK);
+  fs::remove(path);
+}
+
 enum class Fault { kKill, kHang };
 
 class EmuFault : public ::testing::TestWithParam<Fault> {};
