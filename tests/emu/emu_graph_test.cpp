@@ -29,11 +29,16 @@
 #include <thread>
 #include <vector>
 
+#include "emu_test_util.h"
 #include "peng/peng.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using peng_emu_test::Describe;
+using peng_emu_test::DescribedNumber;
+using peng_emu_test::Lost;
+using peng_emu_test::ProcessExists;
 
 // kernels/elementwise.mlir's add_33x47: out = a + b, f32 [33, 47].
 constexpr int64_t kRows = 33, kCols = 47, kElems = kRows * kCols;
@@ -108,42 +113,12 @@ struct Runtime {
   }
 };
 
-std::string Describe(peng_device_t d) {
-  size_t n = 0;
-  EXPECT_EQ(peng_device_describe(d, nullptr, 0, &n), PENG_OK);
-  std::string text(n + 1, '\0');
-  EXPECT_EQ(peng_device_describe(d, text.data(), text.size(), &n), PENG_OK);
-  text.resize(n);
-  return text;
-}
-
-// A number after `key` in the device's description, or -1.
-long long DescribedNumber(peng_device_t d, const std::string& key) {
-  std::string text = Describe(d);
-  size_t at = text.find(key);
-  return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + key.size());
-}
-
 long long Dispatches(peng_device_t d) {
   std::string text = Describe(d);
   size_t at = text.find(" dispatch(es) done");
   if (at == std::string::npos) return -1;
   size_t begin = text.rfind(' ', at - 1);
   return std::atoll(text.c_str() + begin + 1);
-}
-
-bool ProcessExists(pid_t pid) {
-  if (pid <= 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
-}
-
-bool Lost(peng_device_t d) {
-  peng_device_info_t info;
-  EXPECT_EQ(peng_device_info(d, &info), PENG_OK);
-  return info.lost != 0;
 }
 
 peng_tensor_arg_t Tensor(peng_buffer_t b) {

@@ -20,11 +20,14 @@
 #include <tuple>
 #include <vector>
 
+#include "emu_test_util.h"
 #include "peng/hal.h"
 
 extern "C" const peng_hal_factory_t* peng_backend_emu_factory(void);
 
 namespace {
+
+using peng_emu_test::ProcessExists;
 
 thread_local std::string t_error;
 peng_status_t SetError(peng_status_t code, const char* message) {
@@ -71,15 +74,6 @@ void Open(Device* d, std::vector<peng_hal_setting_t> settings = {}, uint64_t mem
   p.setting_count = uint32_t(settings.size());
   ASSERT_EQ(peng_backend_emu_factory()->create_device(0, &p, &d->device), PENG_OK) << t_error;
   ASSERT_EQ(d->vt()->create_queue(d->device, &d->queue), PENG_OK);
-}
-
-// Alive, and not a zombie waiting for its parent (or init) to reap it.
-bool ProcessExists(pid_t pid) {
-  if (pid <= 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
 }
 
 // A completion that records its status; Wait() gives up after 10 s, so a

@@ -15,19 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "emu_test_util.h"
 #include "peng/peng.h"
 
 namespace {
 
-const char* kProfile = PENG_SOURCE_DIR "/platforms/dev-emu.toml";
+using peng_emu_test::Describe;
+using peng_emu_test::Lost;
+using peng_emu_test::ProcessExists;
+using peng_emu_test::ServerPid;
 
-bool ProcessExists(pid_t pid) {
-  if (pid <= 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
-}
+const char* kProfile = PENG_SOURCE_DIR "/platforms/dev-emu.toml";
 
 peng_runtime_t Create() {
   peng_runtime_options_t o;
@@ -45,26 +43,8 @@ peng_device_t Find(peng_runtime_t rt, const char* name) {
   return d;
 }
 
-std::string Describe(peng_device_t d) {
-  size_t n = 0;
-  EXPECT_EQ(peng_device_describe(d, nullptr, 0, &n), PENG_OK);
-  std::string text(n + 1, '\0');
-  EXPECT_EQ(peng_device_describe(d, text.data(), text.size(), &n), PENG_OK);
-  text.resize(n);
-  return text;
-}
 
-pid_t ServerPid(peng_device_t d) {
-  std::string text = Describe(d);
-  size_t at = text.find("Server pid: ");
-  return at == std::string::npos ? -1 : pid_t(std::atoll(text.c_str() + at + 12));
-}
 
-bool Lost(peng_device_t d) {
-  peng_device_info_t info;
-  EXPECT_EQ(peng_device_info(d, &info), PENG_OK);
-  return info.lost != 0;
-}
 
 int Negate(const peng_dispatch_state_t* s, const peng_workgroup_state_t*) {
   const float* in = static_cast<const float*>(s->bindings[0]);
