@@ -21,6 +21,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -400,6 +401,7 @@ static void WaitForCommand(peng_emu_ring_t* ring, uint64_t tail) {
         if (__atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != tail) return;
       }
       if (NowNs() >= until) break;
+      sched_yield(); /* the host may share this CPU: let it run */
     }
   }
   for (;;) {

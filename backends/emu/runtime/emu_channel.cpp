@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -247,6 +248,8 @@ void EmuChannel::WaitForCompletion() {
         __builtin_ia32_pause();
 #endif
       }
+      // The server may share this CPU: let it run.
+      sched_yield();
     } while (std::chrono::steady_clock::now() < until);
   }
   uint32_t bell = __atomic_load_n(&ring.doorbell, __ATOMIC_ACQUIRE);
