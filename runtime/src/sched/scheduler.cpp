@@ -308,9 +308,9 @@ int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
     }
     case PENG_POLICY_COST_MODEL: {
       const TaskArg* args = rt.run->graph->args(task);
-      int best = -1, calibrate = -1;
+      int best = -1, calibrate = -1, fallback = -1;
       double best_finish = 1e300;
-      size_t calibrate_load = SIZE_MAX;
+      size_t calibrate_load = SIZE_MAX, fallback_load = SIZE_MAX;
       for (int d = 0; d < n; ++d) {
         if (!usable(d)) continue;
         DeviceQueue& q = *devices_[d];
@@ -318,9 +318,14 @@ int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
         if (exec < 0) {
           // Still calibrating: explore, the device with the fewest tasks
           // first (a calibrating device has no predicted backlog, so tasks
-          // ready at once would otherwise all go to the first one).
+          // ready at once would otherwise all go to the first one), and only
+          // while it holds fewer tasks than calibration needs: a slow device
+          // must not take a whole wave of ready tasks to learn its speed.
           size_t load = q.queue.size() + q.inflight;
-          if (load < calibrate_load) calibrate = d, calibrate_load = load;
+          if (load < fallback_load) fallback = d, fallback_load = load;
+          if (load < size_t(PerfModels::kCalibrated) && load < calibrate_load) {
+            calibrate = d, calibrate_load = load;
+          }
           continue;
         }
         double transfer = 0;
@@ -333,7 +338,7 @@ int Scheduler::ChooseDeviceLocked(const ReadyTask& rt) {
         double finish = q.backlog_us + transfer + exec;
         if (finish < best_finish) best = d, best_finish = finish;
       }
-      return calibrate >= 0 ? calibrate : best;
+      return calibrate >= 0 ? calibrate : best >= 0 ? best : fallback;
     }
   }
   return -1;
