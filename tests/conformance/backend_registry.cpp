@@ -12,6 +12,10 @@
 extern "C" const peng_hal_factory_t* peng_backend_opencl_factory(void);
 #endif
 
+#ifdef PENG_CTS_EMU
+extern "C" const peng_hal_factory_t* peng_backend_emu_factory(void);
+#endif
+
 #ifndef PENG_NULL_PLUGIN_FILE
 #error "PENG_NULL_PLUGIN_FILE must name the null plugin (set by tests/conformance/CMakeLists.txt)"
 #endif
@@ -39,6 +43,9 @@ const peng_hal_factory_t* BackendConfig::Factory(std::string* error) const {
   if (factory_name == "null") return peng_backend_null_factory();
 #ifdef PENG_CTS_OPENCL
   if (factory_name == "opencl") return peng_backend_opencl_factory();
+#endif
+#ifdef PENG_CTS_EMU
+  if (factory_name == "emu") return peng_backend_emu_factory();
 #endif
   *error = "no factory for backend '" + factory_name + "'";
   return nullptr;
@@ -165,6 +172,28 @@ memory = "host"
 )";
 #endif
 
+#ifdef PENG_CTS_EMU
+// The host CPU and an emulated NPU (a device server under qemu-riscv64).
+constexpr char kEmuProfile[] = R"(
+[platform]
+name = "cts-emu"
+
+[[device]]
+name = "cpu0"
+backend = "cpu"
+kind = "cpu"
+threads = 1
+
+[[device]]
+name = "emu:npu0"
+backend = "emu"
+kind = "npu"
+memory = "discrete"
+vlen = 256
+harts = 2
+)";
+#endif
+
 std::vector<BackendConfig> MakeBackends() {
   std::vector<BackendConfig> all;
 
@@ -248,6 +277,22 @@ std::vector<BackendConfig> MakeBackends() {
   opencl_host.memory_space = 0;
   opencl_host.runtime_platform_toml = kOpenClHostProfile;
   all.push_back(opencl_host);
+#endif
+#ifdef PENG_CTS_EMU
+  // An emulated NPU: its own memory in the region it shares with its server,
+  // riscv64 images of the kernels, no help slot (the work runs in the server).
+  BackendConfig emu;
+  emu.name = "emu";
+  emu.factory_name = "emu";
+  emu.caps = {kAllocate, kCopy, kDispatch, kOwnMemory, kProfileDevices};
+  emu.device_name = "emu:npu0";
+  emu.kind = PENG_DEVICE_NPU;
+  emu.memory_space = 1;
+  emu.runtime_platform_toml = kEmuProfile;
+  emu.runtime_device = "emu:npu0";
+  emu.runtime_backend = "emu";
+  emu.kernels = &EmuKernelImages();
+  all.push_back(emu);
 #endif
   return all;
 }

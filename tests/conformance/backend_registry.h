@@ -37,6 +37,9 @@ inline constexpr char kHelp[] = "help";  // its queue's help slot runs work on t
 // Its devices are the machine's (an OpenCL platform): with none there, the
 // tests skip, saying so.
 inline constexpr char kMachineDevices[] = "machine-devices";
+// Its devices come from platform profiles only (an emulated device): its
+// factory may enumerate none.
+inline constexpr char kProfileDevices[] = "profile-devices";
 
 struct BackendConfig {
   std::string name;          // "cpu", "cpu-discrete", ...: the test-name suffix

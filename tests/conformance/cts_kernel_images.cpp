@@ -4,8 +4,14 @@
 
 #include "cts_kernels.h"
 
-#ifdef PENG_CTS_OPENCL
+#if defined(PENG_CTS_OPENCL) || defined(PENG_CTS_EMU)
 #include "artifact/module_file.h"
+#endif
+#ifdef PENG_CTS_EMU
+#include <fstream>
+#include <iterator>
+#endif
+#ifdef PENG_CTS_OPENCL
 
 // cts_kernels.cl, embedded by CMake (cts_kernels_cl.cpp.in).
 extern "C" const char peng_cts_opencl_source[];
@@ -185,6 +191,106 @@ class OpenClImages : public KernelImages {
 
 #endif  // PENG_CTS_OPENCL
 
+
+// ---------------------------------------------------------------------- emu
+
+#ifdef PENG_CTS_EMU
+
+// cts_kernels.c, built for riscv64 by this build (tests/conformance/CMakeLists.txt).
+const std::string& EmuImage() {
+  static const std::string image = [] {
+    std::ifstream in(PENG_CTS_EMU_IMAGE, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  return image;
+}
+
+class EmuImages : public KernelImages {
+ public:
+  std::string HalCode(CtsKernel kernel, const peng_device_info_t&,
+                      HalKernelCode* out) const override {
+    if (EmuImage().empty()) return std::string("no riscv64 image at ") + PENG_CTS_EMU_IMAGE;
+    switch (kernel) {
+      case CtsKernel::kWorkgroupIds:
+        Fill("ids", "cts_write_workgroup_ids", out);
+        break;
+      case CtsKernel::kFailOnWorkgroup:
+        Fill("fail", "cts_fail_on_workgroup", out);
+        break;
+      case CtsKernel::kIncrement:
+        Fill("inc", "cts_increment", out);
+        break;
+      case CtsKernel::kSpinUntilFlag:
+        return "the busy kernel spins on a host variable by address; an emulated device runs in "
+               "a process of its own";
+      case CtsKernel::kClaimThreadIndex:
+        return "the thread-index promise belongs to the help slot, which runs host work";
+    }
+    return "";
+  }
+
+  peng_status_t LoadRuntimeKernels(peng_runtime_t rt, RuntimeKernels* k) const override {
+    namespace art = peng::artifact;
+    art::ModuleFile m;
+    m.producer = "peng_conformance_test";
+    auto kernel = [&](const char* name, std::vector<art::ArgInfo> args, uint32_t constants) {
+      art::KernelInfo info;
+      info.name = name;
+      info.args = std::move(args);
+      info.constant_count = constants;
+      m.kernels.push_back(std::move(info));
+    };
+    auto arg = [](const peng_arg_desc_t& d) {
+      return art::ArgInfo{d.dtype, d.access, std::vector<int64_t>(d.shape, d.shape + d.rank)};
+    };
+    kernel("ids", {arg(kGridArgs[0]), arg(kGridArgs[1])}, 3);
+    kernel("scale", {arg(kBytesArg[0])}, 1);
+    kernel("fail", {arg(kCounterArg[0])}, 1);
+    kernel("mark", {arg(kMarkerArg[0])}, 1);
+    art::Executable x;
+    x.target = "rvv";
+    x.format = "elf";
+    x.arch = "riscv64";
+    x.features = {"v"};
+    x.code.assign(EmuImage().begin(), EmuImage().end());
+    auto entry = [&](uint32_t kernel_index, const char* symbol, const peng_grid_dim_t* grid) {
+      art::Entry e;
+      e.kernel = kernel_index;
+      e.symbol = symbol;
+      if (grid) std::copy(grid, grid + 3, e.launch.grid);
+      x.entries.push_back(std::move(e));
+    };
+    entry(0, "cts_write_workgroup_ids", kGridIds);
+    entry(1, "cts_scale_bytes", kGridScale);
+    entry(2, "cts_fail_on_workgroup", nullptr);
+    entry(3, "cts_mark", nullptr);
+    m.executables.push_back(std::move(x));
+    std::vector<uint8_t> bytes = art::Serialize(m);
+    peng_status_t st = peng_module_load(rt, "cts-emu", bytes.data(), bytes.size(), &k->module);
+    if (st != PENG_OK) return st;
+    return FindKernels(k);
+  }
+
+ private:
+  static void Fill(const char* name, const char* symbol, HalKernelCode* out) {
+    out->name = name;
+    out->symbol = symbol;
+    out->entry.name = out->name.c_str();
+    out->entry.symbol = out->symbol.c_str();
+    out->entry.workgroup_size[0] = out->entry.workgroup_size[1] = out->entry.workgroup_size[2] = 1;
+    out->spec.target = "rvv";
+    out->spec.format = "elf";
+    out->spec.arch = "riscv64";
+    out->spec.code = EmuImage().data();
+    out->spec.code_size = EmuImage().size();
+    out->spec.features = "v";
+    out->spec.entry_count = 1;
+    out->spec.entries = &out->entry;
+  }
+};
+
+#endif  // PENG_CTS_EMU
+
 }  // namespace
 
 const KernelImages& HostKernelImages() {
@@ -195,6 +301,13 @@ const KernelImages& HostKernelImages() {
 #ifdef PENG_CTS_OPENCL
 const KernelImages& OpenClKernelImages() {
   static const OpenClImages images;
+  return images;
+}
+#endif
+
+#ifdef PENG_CTS_EMU
+const KernelImages& EmuKernelImages() {
+  static const EmuImages images;
   return images;
 }
 #endif

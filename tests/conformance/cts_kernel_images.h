@@ -10,7 +10,8 @@
 //
 // Host images: the C functions of cts_kernels.c as "native" executables (the
 // cpu backends; the null backends, which must refuse them). OpenCL images:
-// cts_kernels.cl, format "opencl-c".
+// cts_kernels.cl, format "opencl-c". Emu images: cts_kernels.c as a riscv64
+// kernel ELF, format "elf".
 #pragma once
 
 #include <string>
@@ -69,6 +70,10 @@ const KernelImages& HostKernelImages();
 #ifdef PENG_CTS_OPENCL
 // cts_kernels.cl as OpenCL C, target "opencl".
 const KernelImages& OpenClKernelImages();
+#endif
+#ifdef PENG_CTS_EMU
+// cts_kernels.c built for riscv64 (PENG_CTS_EMU_IMAGE), target "rvv".
+const KernelImages& EmuKernelImages();
 #endif
 
 // The scale kernel's tile: elements per workgroup along dim 0.

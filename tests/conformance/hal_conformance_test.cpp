@@ -407,7 +407,7 @@ TEST_P(HalConformanceTest, FactoryFieldsAreSane) {
   ASSERT_NE(factory_->create_device, nullptr);
   uint32_t count = 0;
   ASSERT_EQ(factory_->enumerate(&count), PENG_OK);
-  EXPECT_GE(count, 1u);
+  if (!backend().Has(kProfileDevices)) EXPECT_GE(count, 1u);
 }
 
 TEST_P(HalConformanceTest, CreateAndDestroyDevice) {
