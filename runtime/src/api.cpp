@@ -2,6 +2,7 @@
 // No exception crosses it: any that escapes the core becomes
 // PENG_ERROR_INTERNAL (or OUT_OF_MEMORY) with its message.
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -78,7 +79,9 @@ peng_status_t peng_runtime_create(const peng_runtime_options_t* options,
   return Guard([&] {
     PENG_CHECK_OUT(out_runtime);
     *out_runtime = nullptr;
-    if (options && options->struct_size != sizeof(peng_runtime_options_t)) {
+    // The options as first released (without watchdog_ms) are still accepted.
+    if (options && options->struct_size != sizeof(peng_runtime_options_t) &&
+        options->struct_size != offsetof(peng_runtime_options_t, watchdog_ms)) {
       return Report(PENG_ERROR_INVALID_ARGUMENT,
                     "options.struct_size does not match: call peng_runtime_options_init first");
     }

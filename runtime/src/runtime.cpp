@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -89,6 +90,9 @@ RuntimeOptions RuntimeOptions::FromC(const peng_runtime_options_t* c) {
   o.cpu_threads = c->cpu_threads;
   o.enable_trace = c->enable_trace != 0;
   o.enable_null_device = c->enable_null_device != 0;
+  if (c->struct_size >= offsetof(peng_runtime_options_t, watchdog_ms) + sizeof(c->watchdog_ms)) {
+    o.watchdog_ms = c->watchdog_ms;
+  }
   return o;
 }
 
@@ -380,6 +384,11 @@ Status Runtime::CreateDevices() {
         }
       }
       flatten(k, value, &setting_text);
+    }
+    // The runtime's default watchdog, for a device whose profile sets none.
+    if (options_.watchdog_ms && !t->contains("watchdog_ms")) {
+      setting_text.push_back("watchdog_ms");
+      setting_text.push_back(std::to_string(options_.watchdog_ms));
     }
     std::vector<peng_hal_setting_t> settings;
     for (size_t i = 0; i + 1 < setting_text.size(); i += 2) {

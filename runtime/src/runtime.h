@@ -28,6 +28,7 @@ struct RuntimeOptions {
   uint32_t cpu_threads = 0;
   bool enable_trace = false;
   bool enable_null_device = false;
+  uint32_t watchdog_ms = 0;  // 0: the backends' defaults
   static RuntimeOptions FromC(const peng_runtime_options_t* options);
 };
 

@@ -243,6 +243,20 @@ TEST_F(ApiTest, OptionsWithoutInitAreRejected) {
   EXPECT_STATUS(PENG_ERROR_INVALID_ARGUMENT, peng_runtime_create(&o, &rt));
 }
 
+// A program built against the first release's options (no watchdog_ms) still
+// creates a runtime; a size that was never released does not.
+TEST_F(ApiTest, OptionsOfTheFirstReleaseAreAccepted) {
+  peng_runtime_options_t o;
+  peng_runtime_options_init(&o);
+  o.watchdog_ms = 12345;  // past the old struct's end: must not be read
+  o.struct_size = uint32_t(offsetof(peng_runtime_options_t, watchdog_ms));
+  peng_runtime_t rt = nullptr;
+  ASSERT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
+  peng_runtime_release(rt);
+  o.struct_size = uint32_t(offsetof(peng_runtime_options_t, watchdog_ms)) + 2;
+  EXPECT_STATUS(PENG_ERROR_INVALID_ARGUMENT, peng_runtime_create(&o, &rt));
+}
+
 // ------------------------------------------------------------------ plugins
 
 peng_status_t CreateWithPlugin(const std::string& path) {

@@ -81,7 +81,8 @@ struct Runtime {
   std::string profile_path;
 
   explicit Runtime(const std::string& profile, bool trace = false,
-                   peng_policy_t policy = PENG_POLICY_EAGER, const char* models = nullptr) {
+                   peng_policy_t policy = PENG_POLICY_EAGER, const char* models = nullptr,
+                   uint32_t watchdog_ms = 0) {
     profile_path = TempPath("profile.toml");
     std::ofstream(profile_path) << profile;
     peng_runtime_options_t o;
@@ -90,6 +91,7 @@ struct Runtime {
     o.policy = policy;
     o.enable_trace = trace ? 1 : 0;
     o.perf_model_path = models;
+    o.watchdog_ms = watchdog_ms;
     EXPECT_EQ(peng_runtime_create(&o, &rt), PENG_OK) << peng_last_error_message();
     EXPECT_EQ(peng_module_load_file(rt, PENG_TEST_MODULE_DIR "/elementwise.peng", &elementwise),
               PENG_OK)
@@ -479,9 +481,10 @@ class EmuFault : public ::testing::TestWithParam<Fault> {};
 // 1000 tasks (100 chains of 10); the NPU fails once it has run 20 of them.
 TEST_P(EmuFault, GraphOfAThousandTasksCompletesOnTheOtherDevices) {
   const bool kill = GetParam() == Fault::kKill;
-  // Hung: the server's 21st dispatch never ends; the watchdog ends it.
-  Runtime r(Profile(kill ? "" : "watchdog_ms = 300\ntest_hang_dispatch = 21\n", false),
-            /*trace=*/true);
+  // Hung: the server's 21st dispatch never ends; the watchdog (300 ms, from
+  // the runtime options) ends it.
+  Runtime r(Profile(kill ? "" : "test_hang_dispatch = 21\n", false), /*trace=*/true,
+            PENG_POLICY_EAGER, nullptr, /*watchdog_ms=*/kill ? 0 : 300);
   ASSERT_TRUE(r.add);
   peng_device_t npu = r.device("emu:npu0");
   pid_t server = pid_t(DescribedNumber(npu, "Server pid: "));

@@ -148,6 +148,11 @@ typedef struct peng_runtime_options {
   uint32_t enable_trace;
   /* Non-zero: also create a "null" device (the skeleton backend). */
   uint32_t enable_null_device;
+  /* Milliseconds a dispatch may run on a device that has a watchdog (an
+   * emulated device) before the device counts as hung and is lost; a
+   * profile's own watchdog_ms wins. 0: the backend's default. (Added after
+   * the first release: a struct_size without it is still accepted.) */
+  uint32_t watchdog_ms;
 } peng_runtime_options_t;
 
 PENG_API void peng_runtime_options_init(peng_runtime_options_t* options);
