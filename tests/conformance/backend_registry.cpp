@@ -109,18 +109,16 @@ std::string TestSuffix(const std::string& name) {
 
 namespace {
 
-// A host CPU plus one CPU-backend device with its own memory behind a link.
-constexpr char kDiscreteProfile[] = R"(
-[platform]
-name = "cts-discrete"
+// A platform profile: the host CPU (one thread) and `device`, a [[device]]
+// table of the backend under test.
+std::string ProfileWithHostCpu(const std::string& name, const std::string& device) {
+  return "[platform]\nname = \"" + name +
+         "\"\n\n[[device]]\nname = \"cpu0\"\nbackend = \"cpu\"\nkind = \"cpu\"\nthreads = 1\n\n" +
+         device;
+}
 
-[[device]]
-name = "cpu0"
-backend = "cpu"
-kind = "cpu"
-threads = 1
-
-[[device]]
+// A CPU-backend device with its own memory behind a link.
+constexpr char kDiscreteDevice[] = R"([[device]]
 name = "cpu1"
 backend = "cpu"
 kind = "npu"
@@ -132,59 +130,20 @@ threads = 2
 )";
 
 #ifdef PENG_CTS_OPENCL
-// The host CPU and the machine's first OpenCL device (PoCL's CPU device in
-// CI), as platforms/dev-opencl.toml has them.
-constexpr char kOpenClProfile[] = R"(
-[platform]
-name = "cts-opencl"
-
-[[device]]
-name = "cpu0"
-backend = "cpu"
-kind = "cpu"
-threads = 1
-
-[[device]]
+// The machine's first OpenCL device (PoCL's CPU device in CI), as
+// platforms/dev-opencl.toml has it; `memory` is added per entry: its own, or
+// host memory, where it works on the runtime's buffers.
+constexpr char kOpenClDevice[] = R"([[device]]
 name = "opencl:0"
 backend = "opencl"
 index = 0
 kind = "npu"
-memory = "discrete"
-)";
-
-// The same device in host memory, where it works on the runtime's buffers.
-constexpr char kOpenClHostProfile[] = R"(
-[platform]
-name = "cts-opencl-host"
-
-[[device]]
-name = "cpu0"
-backend = "cpu"
-kind = "cpu"
-threads = 1
-
-[[device]]
-name = "opencl:0"
-backend = "opencl"
-index = 0
-kind = "npu"
-memory = "host"
 )";
 #endif
 
 #ifdef PENG_CTS_EMU
-// The host CPU and an emulated NPU (a device server under qemu-riscv64).
-constexpr char kEmuProfile[] = R"(
-[platform]
-name = "cts-emu"
-
-[[device]]
-name = "cpu0"
-backend = "cpu"
-kind = "cpu"
-threads = 1
-
-[[device]]
+// An emulated NPU (a device server under qemu-riscv64).
+constexpr char kEmuDevice[] = R"([[device]]
 name = "emu:npu0"
 backend = "emu"
 kind = "npu"
@@ -220,7 +179,7 @@ std::vector<BackendConfig> MakeBackends() {
   discrete.memory_space = 1;
   discrete.link_gbps = 50.0;
   discrete.link_latency_us = 1.0;
-  discrete.runtime_platform_toml = kDiscreteProfile;
+  discrete.runtime_platform_toml = ProfileWithHostCpu("cts-discrete", kDiscreteDevice);
   discrete.runtime_device = "cpu1";
   discrete.runtime_backend = "cpu";
   all.push_back(discrete);
@@ -262,7 +221,8 @@ std::vector<BackendConfig> MakeBackends() {
   opencl.kind = PENG_DEVICE_NPU;
   opencl.reports_own_kind = true;
   opencl.memory_space = 1;
-  opencl.runtime_platform_toml = kOpenClProfile;
+  opencl.runtime_platform_toml =
+      ProfileWithHostCpu("cts-opencl", std::string(kOpenClDevice) + "memory = \"discrete\"\n");
   opencl.runtime_device = "opencl:0";
   opencl.runtime_backend = "opencl";
   opencl.kernels = &OpenClKernelImages();
@@ -275,7 +235,8 @@ std::vector<BackendConfig> MakeBackends() {
   opencl_host.name = "opencl-host";
   opencl_host.caps = {kAllocate, kMap, kCopy, kDispatch, kMachineDevices};
   opencl_host.memory_space = 0;
-  opencl_host.runtime_platform_toml = kOpenClHostProfile;
+  opencl_host.runtime_platform_toml =
+      ProfileWithHostCpu("cts-opencl-host", std::string(kOpenClDevice) + "memory = \"host\"\n");
   all.push_back(opencl_host);
 #endif
 #ifdef PENG_CTS_EMU
@@ -288,7 +249,7 @@ std::vector<BackendConfig> MakeBackends() {
   emu.device_name = "emu:npu0";
   emu.kind = PENG_DEVICE_NPU;
   emu.memory_space = 1;
-  emu.runtime_platform_toml = kEmuProfile;
+  emu.runtime_platform_toml = ProfileWithHostCpu("cts-emu", kEmuDevice);
   emu.runtime_device = "emu:npu0";
   emu.runtime_backend = "emu";
   emu.kernels = &EmuKernelImages();

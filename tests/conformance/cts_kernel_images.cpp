@@ -1,6 +1,7 @@
 #include "cts_kernel_images.h"
 
 #include <algorithm>
+#include <array>
 
 #include "cts_kernels.h"
 
@@ -38,6 +39,49 @@ peng_status_t FindKernels(RuntimeKernels* k) {
   if (k->no_fail.empty()) peng_module_find_kernel(k->module, "fail", &k->fail);
   return peng_module_find_kernel(k->module, "mark", &k->mark);
 }
+
+#if defined(PENG_CTS_OPENCL) || defined(PENG_CTS_EMU)
+// The runtime tests' kernels (ids, scale, fail, mark) as a module.peng with
+// one code executable `x` (target, format, code and features set): `symbols`
+// name each kernel's entry in that order; an empty one leaves the kernel out.
+peng_status_t LoadCodeModule(peng_runtime_t rt, const char* name, peng::artifact::Executable x,
+                             const std::array<const char*, 4>& symbols, RuntimeKernels* k) {
+  namespace art = peng::artifact;
+  auto arg = [](const peng_arg_desc_t& d) {
+    return art::ArgInfo{d.dtype, d.access, std::vector<int64_t>(d.shape, d.shape + d.rank)};
+  };
+  struct Def {
+    const char* name;
+    std::vector<art::ArgInfo> args;
+    uint32_t constants;
+    const peng_grid_dim_t* grid;
+  };
+  const Def defs[4] = {{"ids", {arg(kGridArgs[0]), arg(kGridArgs[1])}, 3, kGridIds},
+                       {"scale", {arg(kBytesArg[0])}, 1, kGridScale},
+                       {"fail", {arg(kCounterArg[0])}, 1, nullptr},
+                       {"mark", {arg(kMarkerArg[0])}, 1, nullptr}};
+  art::ModuleFile m;
+  m.producer = "peng_conformance_test";
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    if (!*symbols[i]) continue;
+    art::KernelInfo info;
+    info.name = defs[i].name;
+    info.args = defs[i].args;
+    info.constant_count = defs[i].constants;
+    art::Entry e;
+    e.kernel = uint32_t(m.kernels.size());
+    e.symbol = symbols[i];
+    if (defs[i].grid) std::copy(defs[i].grid, defs[i].grid + 3, e.launch.grid);
+    m.kernels.push_back(std::move(info));
+    x.entries.push_back(std::move(e));
+  }
+  m.executables.push_back(std::move(x));
+  std::vector<uint8_t> bytes = art::Serialize(m);
+  peng_status_t st = peng_module_load(rt, name, bytes.data(), bytes.size(), &k->module);
+  if (st != PENG_OK) return st;
+  return FindKernels(k);
+}
+#endif
 
 // --------------------------------------------------------------------- host
 
@@ -130,44 +174,15 @@ class OpenClImages : public KernelImages {
   }
 
   peng_status_t LoadRuntimeKernels(peng_runtime_t rt, RuntimeKernels* k) const override {
-    namespace art = peng::artifact;
-    art::ModuleFile m;
-    m.producer = "peng_conformance_test";
-    auto kernel = [&](const char* name, std::vector<art::ArgInfo> args, uint32_t constants) {
-      art::KernelInfo info;
-      info.name = name;
-      info.args = std::move(args);
-      info.constant_count = constants;
-      m.kernels.push_back(std::move(info));
-    };
-    auto arg = [](const peng_arg_desc_t& d) {
-      return art::ArgInfo{d.dtype, d.access, std::vector<int64_t>(d.shape, d.shape + d.rank)};
-    };
-    kernel("ids", {arg(kGridArgs[0]), arg(kGridArgs[1])}, 3);
-    kernel("scale", {arg(kBytesArg[0])}, 1);
-    kernel("mark", {arg(kMarkerArg[0])}, 1);
-    art::Executable x;
+    peng::artifact::Executable x;
     x.target = "opencl";
     x.format = "opencl-c";
     x.features = {kOpenClFeatures};
     std::string source = peng_cts_opencl_source;
     x.code.assign(source.begin(), source.end());
-    auto entry = [&](uint32_t kernel_index, const char* symbol, const peng_grid_dim_t* grid) {
-      art::Entry e;
-      e.kernel = kernel_index;
-      e.symbol = symbol;
-      if (grid) std::copy(grid, grid + 3, e.launch.grid);
-      x.entries.push_back(std::move(e));
-    };
-    entry(0, "cts_write_workgroup_ids_3d", kGridIds);
-    entry(1, "cts_scale_bytes", kGridScale);
-    entry(2, "cts_mark", nullptr);
-    m.executables.push_back(std::move(x));
-    std::vector<uint8_t> bytes = art::Serialize(m);
     k->no_fail = "OpenCL C has no way for a kernel to fail its launch";
-    peng_status_t st = peng_module_load(rt, "cts-opencl", bytes.data(), bytes.size(), &k->module);
-    if (st != PENG_OK) return st;
-    return FindKernels(k);
+    return LoadCodeModule(rt, "cts-opencl", std::move(x),
+                          {"cts_write_workgroup_ids_3d", "cts_scale_bytes", "", "cts_mark"}, k);
   }
 
  private:
@@ -230,45 +245,16 @@ class EmuImages : public KernelImages {
   }
 
   peng_status_t LoadRuntimeKernels(peng_runtime_t rt, RuntimeKernels* k) const override {
-    namespace art = peng::artifact;
-    art::ModuleFile m;
-    m.producer = "peng_conformance_test";
-    auto kernel = [&](const char* name, std::vector<art::ArgInfo> args, uint32_t constants) {
-      art::KernelInfo info;
-      info.name = name;
-      info.args = std::move(args);
-      info.constant_count = constants;
-      m.kernels.push_back(std::move(info));
-    };
-    auto arg = [](const peng_arg_desc_t& d) {
-      return art::ArgInfo{d.dtype, d.access, std::vector<int64_t>(d.shape, d.shape + d.rank)};
-    };
-    kernel("ids", {arg(kGridArgs[0]), arg(kGridArgs[1])}, 3);
-    kernel("scale", {arg(kBytesArg[0])}, 1);
-    kernel("fail", {arg(kCounterArg[0])}, 1);
-    kernel("mark", {arg(kMarkerArg[0])}, 1);
-    art::Executable x;
+    peng::artifact::Executable x;
     x.target = "rvv";
     x.format = "elf";
     x.arch = "riscv64";
     x.features = {"v"};
     x.code.assign(EmuImage().begin(), EmuImage().end());
-    auto entry = [&](uint32_t kernel_index, const char* symbol, const peng_grid_dim_t* grid) {
-      art::Entry e;
-      e.kernel = kernel_index;
-      e.symbol = symbol;
-      if (grid) std::copy(grid, grid + 3, e.launch.grid);
-      x.entries.push_back(std::move(e));
-    };
-    entry(0, "cts_write_workgroup_ids", kGridIds);
-    entry(1, "cts_scale_bytes", kGridScale);
-    entry(2, "cts_fail_on_workgroup", nullptr);
-    entry(3, "cts_mark", nullptr);
-    m.executables.push_back(std::move(x));
-    std::vector<uint8_t> bytes = art::Serialize(m);
-    peng_status_t st = peng_module_load(rt, "cts-emu", bytes.data(), bytes.size(), &k->module);
-    if (st != PENG_OK) return st;
-    return FindKernels(k);
+    return LoadCodeModule(rt, "cts-emu", std::move(x),
+                          {"cts_write_workgroup_ids", "cts_scale_bytes", "cts_fail_on_workgroup",
+                           "cts_mark"},
+                          k);
   }
 
  private:

@@ -123,6 +123,19 @@ long long Dispatches(peng_device_t d) {
   return std::atoll(text.c_str() + begin + 1);
 }
 
+// Submits `g`, waits for it (two minutes at most: a hang fails the test
+// instead of stalling it), and releases it; the run's status.
+peng_status_t RunAndRelease(peng_graph_t g) {
+  peng_event_t done = nullptr;
+  peng_status_t st = peng_graph_submit(g, nullptr, 0, &done);
+  if (st == PENG_OK) {
+    st = peng_event_wait(done, 120ull * 1000 * 1000 * 1000);
+    peng_event_release(done);
+  }
+  peng_graph_release(g);
+  return st;
+}
+
 peng_tensor_arg_t Tensor(peng_buffer_t b) {
   peng_tensor_arg_t t{};
   t.buffer = b;
@@ -289,12 +302,7 @@ TEST(EmuGraph, OneGraphRunsOnEveryDeviceAtOnce) {
   CopyChains copies(r, 12, 6);
   peng_graph_t g = chains.Build(r);
   copies.Add(r, g);
-  peng_event_t done = nullptr;
-  ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK) << peng_last_error_message();
-  ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
-      << peng_last_error_message();
-  peng_event_release(done);
-  peng_graph_release(g);
+  ASSERT_EQ(RunAndRelease(g), PENG_OK) << peng_last_error_message();
   chains.Check();
   copies.Check();
 
@@ -332,12 +340,7 @@ TEST(EmuGraph, CostModelSendsDataPlaneWorkToTheDpuWhenItsModelsSaySo) {
     CopyChains copies(r, 8, 4);
     peng_graph_t g = chains.Build(r);
     copies.Add(r, g);
-    peng_event_t done = nullptr;
-    ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
-    ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
-        << peng_last_error_message();
-    peng_event_release(done);
-    peng_graph_release(g);
+    ASSERT_EQ(RunAndRelease(g), PENG_OK) << peng_last_error_message();
     ASSERT_EQ(peng_runtime_save_perf_models(r.rt, models.c_str()), PENG_OK);
   }
   nlohmann::json learned;
@@ -373,12 +376,7 @@ TEST(EmuGraph, CostModelSendsDataPlaneWorkToTheDpuWhenItsModelsSaySo) {
     peng_graph_t g = nullptr;
     ASSERT_EQ(peng_graph_create(r.rt, &g), PENG_OK);
     copies.Add(r, g);
-    peng_event_t done = nullptr;
-    ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
-    ASSERT_EQ(peng_event_wait(done, 120ull * 1000 * 1000 * 1000), PENG_OK)
-        << peng_last_error_message();
-    peng_event_release(done);
-    peng_graph_release(g);
+    ASSERT_EQ(RunAndRelease(g), PENG_OK) << peng_last_error_message();
     copies.Check();
     std::string trace = TempPath("trace.json");
     ASSERT_EQ(peng_runtime_write_trace(r.rt, trace.c_str()), PENG_OK);
@@ -450,12 +448,7 @@ TEST(EmuGraph, VlenSpecialisedCodeRunsOnTheMatchingDeviceOnly) {
   ASSERT_EQ(peng_graph_create(rt, &g), PENG_OK);
   ASSERT_EQ(peng_graph_add_task(g, matmul, args, 3, nullptr, 0, nullptr, nullptr), PENG_OK)
       << peng_last_error_message();
-  peng_event_t done = nullptr;
-  ASSERT_EQ(peng_graph_submit(g, nullptr, 0, &done), PENG_OK);
-  ASSERT_EQ(peng_event_wait(done, 60ull * 1000 * 1000 * 1000), PENG_OK)
-      << peng_last_error_message();
-  peng_event_release(done);
-  peng_graph_release(g);
+  ASSERT_EQ(RunAndRelease(g), PENG_OK) << peng_last_error_message();
   ASSERT_EQ(peng_buffer_read(bc, 0, c.size() * 4, c.data()), PENG_OK);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {

@@ -930,17 +930,7 @@ peng_status_t DeviceDescribe(peng_hal_device_t* d, char* out, size_t size, size_
 }
 
 bool HasTarget(const CpuDevice* dev, const char* target) {
-  const std::string& t = dev->targets;
-  size_t start = 0;
-  while (start <= t.size()) {
-    size_t end = t.find(',', start);
-    if (end == std::string::npos) end = t.size();
-    if (t.compare(start, end - start, target) == 0 && std::strlen(target) == end - start) {
-      return true;
-    }
-    start = end + 1;
-  }
-  return false;
+  return peng_hal_list_contains(dev->targets.c_str(), target) != 0;
 }
 
 // Whether this device runs `x`: a target it accepts, and native functions or

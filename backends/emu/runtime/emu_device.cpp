@@ -75,7 +75,8 @@ struct Pending {
   const peng_hal_dispatch_t* dispatch = nullptr;  // DISPATCH: its arguments, valid until done
   uint64_t* timestamps = nullptr;                 // [start, end], or null
   uint64_t submit_ns = 0;
-  uint64_t not_before_ns = 0;  // the link model's end of a transfer
+  uint64_t link_ns = 0;        // the link model's time for this transfer
+  uint64_t not_before_ns = 0;  // its end on the link (Submit places it)
 };
 
 // First fit over [0, size), free blocks coalesced: simple, and good enough
@@ -157,7 +158,7 @@ struct EmuDevice {
   double link_gbps = 0;
   double link_latency_us = 0;
 
-  std::unique_ptr<EmuChannel> channel;  // null when the server could not start
+  std::unique_ptr<EmuChannel> channel;  // a device exists only with its server started
   std::unique_ptr<Allocator> allocator;
 
   std::mutex mutex;  // guards everything below
@@ -233,11 +234,9 @@ void EmuDevice::Submit(Pending p) {
   std::lock_guard<std::mutex> lock(mutex);
   ++p.queue->pending;
   p.submit_ns = NowNs();
-  if (p.not_before_ns) {
-    // The link model: this copy's time on the link starts when the link is
-    // free; not_before_ns came in as its duration.
-    uint64_t start = std::max(p.submit_ns, link_free_ns);
-    link_free_ns = start + p.not_before_ns;
+  if (p.link_ns) {
+    // The link model: this copy's time on the link starts when the link is free.
+    link_free_ns = std::max(p.submit_ns, link_free_ns) + p.link_ns;
     p.not_before_ns = link_free_ns;
   }
   backlog.push_back(p);
@@ -430,7 +429,6 @@ peng_status_t QueueEnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c
   auto* q = reinterpret_cast<EmuQueue*>(queue);
   EmuDevice* d = q->device;
   if (!copy || !completion.fn) return d->Error(PENG_ERROR_INVALID_ARGUMENT, "copy: no record");
-  if (!d->channel) return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
   if (bool(copy->src_buffer) == bool(copy->src_host) ||
       bool(copy->dst_buffer) == bool(copy->dst_host)) {
     return d->Error(PENG_ERROR_INVALID_ARGUMENT,
@@ -470,9 +468,9 @@ peng_status_t QueueEnqueueCopy(peng_hal_queue_t* queue, const peng_hal_copy_t* c
                   memory + src->offset + copy->src_offset, copy->size);
     }
     c.op = PENG_EMU_OP_NOP;
-    if (d->link_gbps > 0) {  // its duration here; Submit places it on the link
-      p.not_before_ns =
-          std::max<uint64_t>(1, uint64_t((d->link_latency_us + copy->size / (d->link_gbps * 1e3)) * 1e3));
+    if (d->link_gbps > 0) {
+      p.link_ns = std::max<uint64_t>(
+          1, uint64_t((d->link_latency_us + copy->size / (d->link_gbps * 1e3)) * 1e3));
     }
   }
   d->Submit(p);
@@ -486,7 +484,6 @@ peng_status_t QueueEnqueueDispatch(peng_hal_queue_t* queue, const peng_hal_dispa
   if (!dispatch || !completion.fn || !dispatch->executable) {
     return d->Error(PENG_ERROR_INVALID_ARGUMENT, "dispatch: no record or no executable");
   }
-  if (!d->channel) return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
   const auto* x = reinterpret_cast<const EmuExecutable*>(dispatch->executable);
   const peng_dispatch_state_t& s = dispatch->state;
   if (x->device != d) return d->Error(PENG_ERROR_INVALID_ARGUMENT, "dispatch: an executable of another device");
@@ -558,21 +555,19 @@ const peng_hal_queue_vtable_t kQueueVtable = {
 
 void DeviceDestroy(peng_hal_device_t* device) {
   auto* d = reinterpret_cast<EmuDevice*>(device);
-  if (d->channel) {
-    uint64_t one = 1;
-    ssize_t ignored = write(d->stop_fd, &one, sizeof(one));
-    (void)ignored;
-    d->watcher.join();
-    {
-      std::lock_guard<std::mutex> lock(d->mutex);
-      d->stopping = true;
-    }
-    d->lost_work.notify_all();
-    d->channel->Interrupt();
-    d->completer.join();
-    d->channel.reset();  // SHUTDOWN, or SIGKILL; reaps the server
-    close(d->stop_fd);
+  uint64_t one = 1;
+  ssize_t ignored = write(d->stop_fd, &one, sizeof(one));
+  (void)ignored;
+  d->watcher.join();
+  {
+    std::lock_guard<std::mutex> lock(d->mutex);
+    d->stopping = true;
   }
+  d->lost_work.notify_all();
+  d->channel->Interrupt();
+  d->completer.join();
+  d->channel.reset();  // SHUTDOWN, or SIGKILL; reaps the server
+  close(d->stop_fd);
   delete d;
 }
 
@@ -584,21 +579,11 @@ peng_status_t DeviceQueryInfo(peng_hal_device_t* device, peng_device_info_t* out
   std::snprintf(out->target, sizeof(out->target), "rvv");
   out->kind = d->kind;
   out->memory_space = d->memory_space;
-  out->memory_bytes = d->channel ? d->channel->memory_size() : 0;
+  out->memory_bytes = d->channel->memory_size();
   out->compute_units = d->config.harts;
   out->vector_bits = d->config.vlen;
   out->max_workgroups = UINT32_MAX;
   return PENG_OK;
-}
-
-bool HasTarget(const std::string& list, const char* target) {
-  for (size_t begin = 0; begin <= list.size();) {
-    size_t end = list.find(',', begin);
-    if (end == std::string::npos) end = list.size();
-    if (list.compare(begin, end - begin, target) == 0) return true;
-    begin = end + 1;
-  }
-  return false;
 }
 
 // What `qemu-riscv64 -cpu rv64,v=true` gives the guest (QEMU 7.2 and later):
@@ -622,7 +607,7 @@ bool GuestHasFeature(const std::string& f, uint32_t vlen) {
 // gives it and a VLEN range that holds the device's. *why says why not (empty
 // when the target is simply not ours).
 bool CanRun(const EmuDevice* d, const peng_hal_executable_spec_t* x, std::string* why) {
-  if (!x || !x->target || !x->format || !HasTarget(d->targets, x->target)) return false;
+  if (!x || !x->target || !x->format || !peng_hal_list_contains(d->targets.c_str(), x->target)) return false;
   if (std::strcmp(x->format, "elf") != 0 || !x->code || !x->code_size) {
     *why = std::string("format '") + x->format + "' is not one an emu device runs";
     return false;
@@ -664,7 +649,7 @@ peng_status_t DeviceSupports(peng_hal_device_t* device, const peng_hal_executabl
 
 peng_status_t DeviceAllocate(peng_hal_device_t* device, uint64_t size, peng_hal_buffer_t** out) {
   auto* d = reinterpret_cast<EmuDevice*>(device);
-  if (!d->channel || d->lost.load(std::memory_order_acquire)) {
+  if (d->lost.load(std::memory_order_acquire)) {
     return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
   }
   uint64_t offset = 0;
@@ -688,7 +673,7 @@ void NoCompletion(void*, peng_status_t) {}
 void ExecutableDestroy(peng_hal_executable_t* executable) {
   auto* x = reinterpret_cast<EmuExecutable*>(executable);
   EmuDevice* d = x->device;
-  if (d->channel && !d->lost.load(std::memory_order_acquire)) {
+  if (!d->lost.load(std::memory_order_acquire)) {
     Pending p{};
     p.queue = &d->control;
     p.completion = {NoCompletion, nullptr};
@@ -727,7 +712,7 @@ peng_status_t DeviceLoadExecutable(peng_hal_device_t* device, const peng_hal_exe
   if (!CanRun(d, x, &why)) {
     return d->Error(PENG_ERROR_UNSUPPORTED, why.empty() ? "not a target of this device" : why);
   }
-  if (!d->channel || d->lost.load(std::memory_order_acquire)) {
+  if (d->lost.load(std::memory_order_acquire)) {
     return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
   }
   auto exe = std::make_unique<EmuExecutable>();
@@ -806,7 +791,7 @@ peng_status_t DeviceCreateQueue(peng_hal_device_t* device, peng_hal_queue_t** ou
 
 peng_status_t DeviceCheckHealth(peng_hal_device_t* device) {
   auto* d = reinterpret_cast<EmuDevice*>(device);
-  if (!d->channel || d->lost.load(std::memory_order_acquire)) {
+  if (d->lost.load(std::memory_order_acquire)) {
     return d->Error(PENG_ERROR_DEVICE_LOST, d->LostMessage());
   }
   return PENG_OK;
@@ -817,20 +802,16 @@ peng_status_t DeviceDescribe(peng_hal_device_t* device, char* out, size_t size,
   auto* d = reinterpret_cast<EmuDevice*>(device);
   std::string text;
   text += "VLEN: " + std::to_string(d->config.vlen) + " bits";
-  if (d->channel) text += " (the guest reads vlenb = " + std::to_string(d->channel->header().vlenb) + ")";
+  text += " (the guest reads vlenb = " + std::to_string(d->channel->header().vlenb) + ")";
   text += "\nHarts: " + std::to_string(d->config.harts);
-  text += "\nMemory: " + std::to_string(d->config.memory_bytes >> 20) + " MiB";
-  if (d->channel) {
-    text += " (" + std::to_string(d->allocator->used()) + " bytes allocated)";
-  }
-  text += "\nQEMU: " + (d->channel ? d->channel->qemu_path() : d->config.qemu);
+  text += "\nMemory: " + std::to_string(d->config.memory_bytes >> 20) + " MiB (" +
+          std::to_string(d->allocator->used()) + " bytes allocated)";
+  text += "\nQEMU: " + d->channel->qemu_path();
   text += "\nServer: " + d->config.server;
-  if (d->channel) text += "\nServer pid: " + std::to_string(d->channel->pid());
-  if (d->channel) {
-    text += "\nCommands done: " + std::to_string(__atomic_load_n(
-                                      &d->channel->header().commands_done, __ATOMIC_RELAXED));
-  }
-  if (!d->channel || d->lost.load(std::memory_order_acquire)) {
+  text += "\nServer pid: " + std::to_string(d->channel->pid());
+  text += "\nCommands done: " +
+          std::to_string(__atomic_load_n(&d->channel->header().commands_done, __ATOMIC_RELAXED));
+  if (d->lost.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(d->mutex);
     text += "\nError: " + d->lost_reason;
   }

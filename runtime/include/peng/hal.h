@@ -265,6 +265,22 @@ typedef struct peng_hal_device_params {
   uint32_t setting_count;
 } peng_hal_device_params_t;
 
+/* Whether the comma-separated `list` ("host,rvv", params.targets) holds
+ * `item` exactly. */
+static inline int peng_hal_list_contains(const char* list, const char* item) {
+  const char* p = list;
+  while (p && item) {
+    const char* a = p;
+    const char* b = item;
+    while (*a && *a != ',' && *a == *b) ++a, ++b;
+    if ((*a == ',' || *a == '\0') && *b == '\0') return 1;
+    while (*p && *p != ',') ++p;
+    if (!*p) return 0;
+    ++p;
+  }
+  return 0;
+}
+
 /* The value of setting `key`, or NULL. */
 static inline const char* peng_hal_setting(const peng_hal_device_params_t* params,
                                            const char* key) {

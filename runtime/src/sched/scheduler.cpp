@@ -916,7 +916,7 @@ bool Scheduler::DataLost(Buffer* buffer) const {
     if (!((valid >> s) & 1)) continue;
     if (s == 0) return false;
     Device* owner = runtime_->space_owner(s);
-    if (owner && !owner->lost() && owner->CheckHealth().ok()) return false;
+    if (owner && owner->CheckHealth().ok()) return false;
   }
   return true;
 }
@@ -1038,14 +1038,10 @@ bool Scheduler::RetryWithLostInputs(Launch* l) {
 }
 
 bool Scheduler::RepairRun(Run* run) {
-  // Only a run that saw a device go (a cheap look at each device) pays for
-  // the scan below.
+  // Only a runtime that has lost a device pays for the scan below; the look
+  // is at the runtime's flags, not the backends (every run ends here).
   bool any_lost = false;
-  for (const auto& q : devices_) {
-    if (q->device->memory_space() != 0 && !q->device->CheckHealth().ok()) {
-      any_lost = true;
-    }
-  }
+  for (const auto& q : devices_) any_lost = any_lost || q->device->lost();
   if (!any_lost) return false;
   const Graph& graph = *run->graph;
   std::vector<uint32_t> producers;
